@@ -1,0 +1,5 @@
+"""``python -m soccerpredict`` runs the CLI."""
+
+from soccerpredict.cli import main
+
+main()

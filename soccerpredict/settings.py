@@ -1,0 +1,75 @@
+"""Runtime settings: one class, read from the environment (prefix ``SOCCER_``).
+
+Nothing here touches the disk or the network: paths are derived, not created.
+Embedded defaults (SQLite, a local folder store, an in-process broker) make
+``make run`` work on a bare machine; set the URLs to use real services.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Where SoccerPredict keeps its state and which services it talks to."""
+
+    model_config = SettingsConfigDict(env_prefix="SOCCER_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path(".soccerpredict"), description="Root folder for embedded state.")
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under home.")
+    store_uri: str | None = Field(default=None, description="Object store root: file://… or s3://bucket/prefix.")
+    s3_endpoint: str | None = Field(default=None, description="S3 endpoint URL (MinIO, moto) for s3:// stores.")
+    redis_url: str | None = Field(default=None, description="Redis URL for the prediction cache.")
+    broker_url: str | None = Field(default=None, description="Celery broker; default an embedded SQLite broker.")
+    result_backend: str | None = Field(default=None, description="Celery result backend; default SQLite.")
+    api_keys: list[SecretStr] = Field(default_factory=list, description="Accepted X-API-Key values.")
+    selenium_url: str | None = Field(default=None, description="Remote Selenium grid; default local Chromium.")
+    http_timeout: float = Field(default=60.0, description="Seconds to wait for a download.")
+    predictor_url: str = Field(default="http://127.0.0.1:8080", description="Base URL of the KServe predictor.")
+    predictor_port: int = Field(default=8080, description="HTTP port the predictor listens on.")
+    api_port: int = Field(default=8000, description="HTTP port the FastAPI facade listens on.")
+    predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
+    cache_ttl_seconds: int = Field(default=3600, description="Lifetime of a cached prediction.")
+    champion_poll_seconds: float = Field(default=60.0, description="How often the predictor re-resolves @champion.")
+    precomputed_poll_seconds: float = Field(default=30.0, description="How often precomputed predictions refresh.")
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "SOCCER_MLFLOW_TRACKING_URI"),
+        description="MLflow tracking URI; default SQLite under home.",
+    )
+
+    @cached_property
+    def home_dir(self) -> Path:
+        """Absolute home folder (not created)."""
+        return self.home.expanduser().resolve()
+
+    @property
+    def database_url(self) -> str:
+        """The database URL in force."""
+        return self.db_url or f"sqlite:///{self.home_dir / 'soccerpredict.db'}"
+
+    @property
+    def store_root(self) -> str:
+        """The object store root URI in force."""
+        return self.store_uri or (self.home_dir / "store").as_uri()
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking URI in force."""
+        return self.mlflow_tracking_uri or f"sqlite:///{self.home_dir / 'mlflow.db'}"
+
+    @property
+    def broker(self) -> str:
+        """The Celery broker URL in force."""
+        return self.broker_url or f"sqla+sqlite:///{self.home_dir / 'broker.db'}"
+
+    @property
+    def backend(self) -> str:
+        """The Celery result backend in force."""
+        return self.result_backend or f"db+sqlite:///{self.home_dir / 'results.db'}"

@@ -1,0 +1,75 @@
+"""Shared fixtures: real data locations and real services on this machine."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "data" / "sample" / "football-data"
+SHARED_DATA = Path(os.environ.get("SOCCER_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    """The small real sample shipped with the repo."""
+    return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The full real data set beside the checkout (../shared/data)."""
+    if not (SHARED_DATA / "football-data").is_dir():
+        pytest.skip(f"the real data set is not at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """URL of the real PostgreSQL server's maintenance database."""
+    return os.environ.get("SOCCER_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"soccer_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file for one test."""
+    return f"sqlite:///{tmp_path / 'soccer.db'}"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database number of its own on the real server (CI sets SOCCER_TEST_REDIS_URL)."""
+    return os.environ.get("SOCCER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """The real RabbitMQ broker (CI gives it its own vhost through SOCCER_TEST_AMQP_URL)."""
+    return os.environ.get("SOCCER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path) -> str:
+    """An empty MLflow tracking store (SQLite, no server) for one test."""
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
