@@ -1,0 +1,341 @@
+"""The ``soccerpredict`` command line: every user-facing job of the system."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from soccerpredict.data.parsed import Rejection
+from soccerpredict.errors import SoccerPredictError
+from soccerpredict.settings import Settings
+
+app = typer.Typer(
+    help="SoccerPredict: football 1X2 prediction, from real match data to served, monitored models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+ingest_app = typer.Typer(help="Load match data into the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and ingestion log.", no_args_is_help=True)
+export_app = typer.Typer(help="Write snapshots to the object store.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(db_app, name="db")
+app.add_typer(export_app, name="export")
+params_app = typer.Typer(help="Pipeline parameters (Hydra conf/ -> params.yaml).", no_args_is_help=True)
+pipeline_app = typer.Typer(help="The training pipeline under DVC and Kubeflow Pipelines.", no_args_is_help=True)
+app.add_typer(params_app, name="params")
+app.add_typer(pipeline_app, name="pipeline")
+
+console = Console()
+DEFAULT_SAMPLE = Path("data/sample/football-data")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from soccerpredict.data.db import create_db_engine, migrate
+
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    return create_db_engine(settings.database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from soccerpredict.data.db import migrate, redact_url
+
+    settings = _settings()
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    console.print(f"database at head: {redact_url(settings.database_url)}")
+
+
+@db_app.command("report")
+def db_report(limit: Annotated[int, typer.Option(help="How many recent ingestions to show.")] = 20) -> None:
+    """Show the ingestion log: files, checksums, rows loaded and rejected."""
+    from soccerpredict.data.repository import ingestion_report
+
+    log = ingestion_report(_engine(_settings())).tail(limit)
+    table = Table("finished", "source", "status", "loaded", "rejected", "odds rejected")
+    for row in log.itertuples():
+        table.add_row(
+            str(row.finished_at),
+            str(row.source),
+            str(row.status),
+            str(row.rows_loaded),
+            str(row.rows_rejected),
+            str(row.odds_rejected),
+        )
+    console.print(table)
+
+
+@ingest_app.command("football-data")
+def ingest_football_data(
+    targets: Annotated[
+        list[str],
+        typer.Argument(help="CSV files, folders of <DIV>/<SEASON>.csv, or https://…/mmz4281/<SEASON>/<DIV>.csv URLs."),
+    ],
+    force: Annotated[bool, typer.Option(help="Re-load files whose checksum was already loaded.")] = False,
+    rejections_out: Annotated[
+        Path | None,
+        typer.Option(help="CSV file for every rejected row (default: under SOCCER_HOME/reports)."),
+    ] = None,
+) -> None:
+    """Load football-data.co.uk CSVs (results, statistics, odds) with idempotent upserts."""
+    from soccerpredict.data.ingest import ingest_football_data as run_ingest
+    from soccerpredict.data.ingest import plan_football_data
+
+    settings = _settings()
+    try:
+        refs = plan_football_data(targets)
+        engine = _engine(settings)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    if not refs:
+        raise _fail(f"no CSV files found in {', '.join(targets)}")
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=len(refs))
+
+        def advance(outcome):  # type: ignore[no-untyped-def]
+            progress.update(task, advance=1, description=Path(outcome.ref.location).name)
+            if outcome.error:
+                progress.console.print(f"[red]failed[/] {outcome.ref.location}: {outcome.error}")
+
+        summary = run_ingest(refs, engine, force=force, timeout=settings.http_timeout, on_file=advance)
+    out = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
+    _write_rejections(summary.rejections(), out)
+    _print_summary(summary, out)
+    if summary.failed:
+        raise typer.Exit(code=1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def _write_rejections(rejections: list[Rejection], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source", "line", "scope", "reason"])
+        writer.writerows([r.source, r.line, r.scope, r.reason] for r in rejections)
+
+
+def _print_summary(summary, rejections_path: Path) -> None:  # type: ignore[no-untyped-def]
+    statuses = summary.statuses()
+    table = Table(title=f"ingestion: {len(summary.outcomes)} files in {summary.seconds:.1f} s", show_header=False)
+    for label, value in [
+        (
+            "files loaded / unchanged / failed",
+            f"{statuses['loaded']} / {statuses['unchanged']} / {statuses['failed']}",
+        ),
+        ("matches inserted", summary.total("matches_inserted")),
+        ("matches updated", summary.total("matches_updated")),
+        ("matches unchanged", summary.total("matches_unchanged")),
+        ("odds rows", summary.total("odds_rows")),
+        ("rows rejected", summary.total("rows_rejected")),
+        ("odds triples rejected", summary.total("odds_rejected")),
+        ("blank rows skipped", summary.total("blank_rows")),
+    ]:
+        table.add_row(label, str(value))
+    console.print(table)
+    reasons = summary.rejection_reasons()
+    if reasons:
+        console.print("rejections by rule (every one, with file and line, in the CSV below):")
+        for reason, count in reasons.most_common(10):
+            console.print(f"  {count:>7}  {reason}")
+        console.print(f"rejections: {rejections_path}")
+
+
+@export_app.command("raw")
+def export_raw(
+    day: Annotated[str | None, typer.Option("--date", help="Snapshot date (YYYY-MM-DD); default today (UTC).")] = None,
+) -> None:
+    """Write a dated parquet snapshot of matches, statistics and odds to the object store."""
+    from soccerpredict.data.export import export_raw as run_export
+    from soccerpredict.data.store import ObjectStore
+
+    settings = _settings()
+    try:
+        when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    except ValueError as exc:
+        raise _fail(f"--date must be YYYY-MM-DD, got {day!r}") from exc
+    try:
+        snapshot = run_export(_engine(settings), ObjectStore.from_settings(settings), day=when)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"{snapshot.matches} matches -> {snapshot.matches_uri}")
+    console.print(f"{snapshot.odds} odds rows -> {snapshot.odds_uri}")
+    console.print(f"manifest -> {snapshot.manifest_uri}")
+
+
+@app.command("demo")
+def demo(
+    data: Annotated[Path, typer.Option(help="Folder of football-data CSVs to ingest.")] = DEFAULT_SAMPLE,
+) -> None:
+    """The main job on embedded defaults: ingest the shipped sample and snapshot it."""
+    if not data.exists():
+        raise _fail(f"{data} does not exist: run from the repository root or pass --data FOLDER")
+    ingest_football_data([str(data)], force=False, rejections_out=None)
+    export_raw(day=None)
+    settings = _settings()
+    from soccerpredict.data.db import redact_url
+
+    console.print(f"\ndatabase: {redact_url(settings.database_url)}")
+    console.print(f"object store: {settings.store_root}")
+    console.print(
+        "[yellow]this run stops after ingestion and the raw snapshot.[/] The training pipeline runs on its own "
+        "(`soccerpredict pipeline run --local`, or `dvc repro`; still being completed, issue #4); serving is "
+        "not built yet (issue #5)."
+    )
+
+
+@params_app.command("compose")
+def params_compose(
+    experiment: Annotated[
+        str, typer.Option(help="conf/experiment/<name>.yaml: smoke, default, test or full.")
+    ] = "default",
+    override: Annotated[list[str] | None, typer.Option(help="Hydra override, e.g. data.divisions=[E0]")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the composed params.")] = Path("params.yaml"),
+) -> None:
+    """Compose conf/ with an experiment into params.yaml (what DVC and the stages read)."""
+    from soccerpredict.params import compose_params, write_params
+
+    try:
+        write_params(compose_params(experiment, override or []), out)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"{out}: experiment {experiment}")
+
+
+@app.command("stage")
+def stage(
+    name: Annotated[str, typer.Argument(help="Stage name (see `soccerpredict pipeline stages`).")],
+    workdir: Annotated[Path, typer.Option(help="Folder of the pipeline's artifacts.")] = Path("artifacts"),
+    params: Annotated[Path, typer.Option(help="Composed params file.")] = Path("params.yaml"),
+) -> None:
+    """Run one pipeline stage over files in the work folder (what dvc.yaml calls)."""
+    from components.stage import run_stage_function
+    from components.stages import stage_by_name
+    from soccerpredict.params import load_params
+
+    try:
+        spec = stage_by_name(name)
+        paths = {n: workdir / n for n in [*spec.inputs.values(), *spec.outputs.values()]}
+        run_stage_function(spec, paths=paths, params=load_params(params))
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@pipeline_app.command("stages")
+def pipeline_stages() -> None:
+    """List the stages in order with their inputs and outputs."""
+    from components.stages import STAGES
+
+    table = Table("#", "stage", "reads", "writes", "params")
+    for number, spec in enumerate(STAGES, start=1):
+        table.add_row(
+            str(number),
+            spec.name,
+            "\n".join(spec.inputs.values()),
+            "\n".join(spec.outputs.values()),
+            ", ".join(spec.params),
+        )
+    console.print(table)
+
+
+@pipeline_app.command("dvc-yaml")
+def pipeline_dvc_yaml(out: Annotated[Path, typer.Option(help="Where to write it.")] = Path("dvc.yaml")) -> None:
+    """Regenerate dvc.yaml from the stage table."""
+    from pipelines.dvc import write_dvc_yaml
+
+    console.print(f"wrote {write_dvc_yaml(out)}")
+
+
+@pipeline_app.command("compile")
+def pipeline_compile(
+    params: Annotated[Path, typer.Option(help="Composed params: the pipeline's default parameter.")] = Path(
+        "params.yaml"
+    ),
+    image: Annotated[str | None, typer.Option(help="Project image every component runs in.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output YAML (default pipelines/soccer_1x2.yaml).")] = None,
+) -> None:
+    """Compile the Kubeflow pipeline (KFP v2 IR YAML) from the stage table."""
+    from pipelines.kfp_pipeline import COMPILED, DEFAULT_IMAGE, compile_pipeline
+    from soccerpredict.params import load_params
+
+    try:
+        path = compile_pipeline(load_params(params), out=out or COMPILED, image=image or DEFAULT_IMAGE)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"compiled {path}")
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    local: Annotated[bool, typer.Option("--local", help="Run every stage here with KFP's SubprocessRunner.")] = False,
+    params: Annotated[Path, typer.Option(help="Composed params file.")] = Path("params.yaml"),
+    pipeline_root: Annotated[Path, typer.Option(help="Where local runs keep their artifacts.")] = Path("local_outputs"),
+) -> None:
+    """Run the Kubeflow pipeline; `--local` runs it on this machine (use `submit` for a cluster)."""
+    from pipelines.kfp_pipeline import run_local
+    from soccerpredict.params import load_params
+
+    if not local:
+        raise _fail("only --local runs start from here; for a cluster use `soccerpredict pipeline submit --host URL`")
+    try:
+        run_local(load_params(params), pipeline_root=pipeline_root.resolve())
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"pipeline finished; artifacts under {pipeline_root}")
+
+
+@pipeline_app.command("submit")
+def pipeline_submit(
+    host: Annotated[str, typer.Option(help="KFP API endpoint, e.g. http://localhost:8080.")],
+    experiment: Annotated[str, typer.Option(help="KFP experiment name.")] = "soccerpredict",
+    run_name: Annotated[str | None, typer.Option(help="Run name (default: KFP's).")] = None,
+    package: Annotated[Path, typer.Option(help="Compiled pipeline YAML.")] = Path("pipelines/soccer_1x2.yaml"),
+) -> None:
+    """Upload the compiled pipeline and start a run on a Kubeflow Pipelines cluster."""
+    from pipelines.kfp_pipeline import submit
+
+    try:
+        run_id = submit(package, host=host, experiment=experiment, run_name=run_name)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"started run {run_id} on {host}")
+
+
+def main() -> None:
+    """Entry point that turns SoccerPredict errors into one clear line and exit code 1."""
+    try:
+        app()
+    except SoccerPredictError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(1) from exc

@@ -1,0 +1,121 @@
+"""Ingestion service: discover sources, read, parse, load; one file at a time, one transaction each.
+
+I/O lives here and in the repository; parsing is pure. A file that fails is reported and the
+others still load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from soccerpredict.data.parsed import Rejection
+from soccerpredict.data.repository import LoadResult, load_parsed_file, unchanged_since_last_load
+from soccerpredict.data.sources.football_data import (
+    SourceRef,
+    discover,
+    parse_football_data,
+    read_source,
+)
+from soccerpredict.errors import DataError
+
+__all__ = ["FileOutcome", "IngestSummary", "ingest_football_data", "plan_football_data"]
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What happened to one source."""
+
+    ref: SourceRef
+    result: LoadResult | None = None
+    rejections: list[Rejection] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file loaded (or was already loaded)."""
+        return self.error is None
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    """Totals over an ingestion run."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        """Outcomes of files that could not be loaded."""
+        return [o for o in self.outcomes if not o.ok]
+
+    def total(self, attribute: str) -> int:
+        """Sum one LoadResult counter over all loaded files."""
+        return sum(int(getattr(o.result, attribute)) for o in self.outcomes if o.result is not None)
+
+    def statuses(self) -> Counter[str]:
+        """How many files were loaded, unchanged or failed."""
+        return Counter("failed" if not o.ok else o.result.status if o.result else "failed" for o in self.outcomes)
+
+    def rejections(self) -> list[Rejection]:
+        """Every rejection of every file, in file order."""
+        return [r for o in self.outcomes for r in o.rejections]
+
+    def rejection_reasons(self) -> Counter[str]:
+        """Rejections counted by the rule that fired (the reason up to its first colon or quote)."""
+        return Counter(_reason_kind(r.reason) for r in self.rejections())
+
+
+def _reason_kind(reason: str) -> str:
+    for stop in (":", "'", '"', "("):
+        reason = reason.split(stop, 1)[0]
+    return reason.strip()
+
+
+def plan_football_data(targets: Sequence[str]) -> list[SourceRef]:
+    """Every source behind the given files, folders and URLs, in a stable order."""
+    refs: list[SourceRef] = []
+    for target in targets:
+        refs.extend(discover(target))
+    return refs
+
+
+def ingest_football_data(
+    refs: Iterable[SourceRef],
+    engine: Engine,
+    *,
+    force: bool = False,
+    timeout: float = 60.0,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> IngestSummary:
+    """Load football-data.co.uk sources into the database; failures are collected, not raised."""
+    summary = IngestSummary()
+    start = time.perf_counter()
+    for ref in refs:
+        outcome = FileOutcome(ref=ref)
+        try:
+            content = read_source(ref, timeout=timeout)
+            previous = None if force else unchanged_since_last_load(engine, ref.location, _sha256(content))
+            if previous is not None:
+                outcome.result = previous  # same bytes as the last good load: nothing to parse or write
+            else:
+                parsed = parse_football_data(content, source=ref.location, div=ref.div, season=ref.season)
+                outcome.rejections = list(parsed.rejections)
+                outcome.result = load_parsed_file(engine, parsed, force=force)
+        except DataError as exc:
+            outcome.error = str(exc)
+        summary.outcomes.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _sha256(content: bytes) -> str:
+    # The same digest the parser records as the file's checksum.
+    return hashlib.sha256(content).hexdigest()
