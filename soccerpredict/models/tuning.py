@@ -1,0 +1,214 @@
+"""Time-aware hyper-parameter tuning: expanding-window folds by season and a seeded Optuna TPE search.
+
+Folds never shuffle: each validation season is scored by a model trained only on the seasons before it,
+which is how the model is used (trained on the past, predicting the next season).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from soccerpredict.errors import ConfigError, ModelError
+from soccerpredict.models.estimators import DEFAULT_PARAMS, SEARCH_SPACES, make_estimator, suggest_params
+from soccerpredict.models.metrics import log_loss
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "Fold",
+    "TuneResult",
+    "cross_validate",
+    "ordered_seasons",
+    "season_folds",
+    "season_start_year",
+    "tune",
+]
+
+Fold = tuple[np.ndarray, np.ndarray]
+
+
+def season_start_year(code: str) -> int:
+    """Start year of a football-data season code ("9394" -> 1993, "0001" -> 2000, "2324" -> 2023)."""
+    # Same rule as soccerpredict.data.schema.season_start_year; codes do not sort as strings across 1999/2000.
+    if len(code) != 4 or not code.isdigit():
+        raise ModelError(f"season code must be four digits such as '2324', got {code!r}")
+    first = int(code[:2])
+    return 1900 + first if first >= 50 else 2000 + first
+
+
+def ordered_seasons(seasons: Sequence[str] | ArrayLike) -> list[str]:
+    """The distinct season codes in chronological order."""
+    return sorted({str(s) for s in np.asarray(seasons, dtype=object)}, key=season_start_year)
+
+
+def season_folds(seasons: Sequence[str] | ArrayLike, n_folds: int) -> list[Fold]:
+    """Expanding-window folds: validate on each of the last ``n_folds`` seasons, train on every earlier season.
+
+    Returns ``(train_idx, valid_idx)`` row positions, oldest validation season first.
+    """
+    codes = np.asarray([str(s) for s in np.asarray(seasons, dtype=object)])
+    order = ordered_seasons(codes)
+    if n_folds < 1 or len(order) < n_folds + 1:
+        raise ModelError(
+            f"{n_folds} season fold(s) need at least {n_folds + 1} seasons, got {len(order)} ({order}); "
+            "widen the training window or lower n_folds"
+        )
+    years = np.array([season_start_year(c) for c in codes])
+    folds = []
+    for valid_season in order[-n_folds:]:
+        valid_year = season_start_year(valid_season)
+        folds.append((np.flatnonzero(years < valid_year), np.flatnonzero(years == valid_year)))
+    return folds
+
+
+def _rows(X: pd.DataFrame | np.ndarray, idx: np.ndarray) -> pd.DataFrame | np.ndarray:
+    return X.iloc[idx] if isinstance(X, pd.DataFrame) else X[idx]
+
+
+def cross_validate(
+    name: str, params: dict[str, Any], X: pd.DataFrame | np.ndarray, y: np.ndarray, folds: Sequence[Fold], *, seed: int
+) -> list[float]:
+    """Log-loss of model ``name`` with ``params`` on each fold's validation rows."""
+    losses = []
+    for train_idx, valid_idx in folds:
+        model = make_estimator(name, params, seed=seed).fit(_rows(X, train_idx), y[train_idx])
+        losses.append(log_loss(model.predict_proba(_rows(X, valid_idx)), y[valid_idx]))
+    return losses
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    """Outcome of :func:`tune`: the best parameters and the cross-validated log-loss behind them."""
+
+    name: str
+    best_params: dict[str, Any]
+    cv_log_loss_mean: float
+    cv_log_loss_std: float
+    fold_log_loss: list[float]
+    valid_seasons: list[str]
+    seed: int
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (for params files, MLflow and the model card)."""
+        return asdict(self)
+
+
+@contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's per-trial INFO log (the progress bar replaces it), restoring the level afterwards."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+def _objective(
+    name: str, X: pd.DataFrame | np.ndarray, y: np.ndarray, folds: Sequence[Fold], seed: int
+) -> Callable[[optuna.Trial], float]:
+    def objective(trial: optuna.Trial) -> float:
+        losses = cross_validate(name, suggest_params(trial, name), X, y, folds, seed=seed)
+        trial.set_user_attr("fold_log_loss", losses)
+        return float(np.mean(losses))
+
+    return objective
+
+
+def _trial_records(study: optuna.Study) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "params": dict(t.params),
+            "fold_log_loss": list(t.user_attrs.get("fold_log_loss", [])),
+        }
+        for t in study.trials
+    ]
+
+
+def _run_study(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    n_trials: int,
+    timeout: float | None,
+    progress: bool,
+) -> None:
+    if not progress:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout)
+        return
+    from rich.progress import Progress
+
+    with Progress() as bar:
+        task = bar.add_task(f"tuning {study.study_name}", total=n_trials)
+
+        def advance(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            best = study.best_value if any(t.value is not None for t in study.trials) else float("nan")
+            bar.update(task, advance=1, description=f"tuning {study.study_name} (best log-loss {best:.4f})")
+
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[advance])
+
+
+def tune(
+    name: str,
+    X: pd.DataFrame | np.ndarray,
+    y: ArrayLike,
+    seasons: Sequence[str] | ArrayLike,
+    *,
+    n_trials: int = 30,
+    timeout: float | None = None,
+    seed: int = 0,
+    progress: bool = False,
+    n_folds: int = 3,
+) -> TuneResult:
+    """Tune model ``name`` by mean log-loss over expanding-window season folds with a seeded TPE sampler.
+
+    Trial 0 is always the default parameters, so tuning never returns something worse than the defaults
+    on these folds. With ``n_trials=0`` only the defaults are scored. Results are deterministic for a fixed
+    ``seed`` unless ``timeout`` cuts the search short (then the number of trials depends on the machine).
+
+    Args:
+        seasons: season code of each row of ``X``.
+        timeout: stop starting new trials after this many seconds.
+        n_folds: number of validation seasons (the latest ones).
+    """
+    if name not in SEARCH_SPACES:
+        raise ConfigError(f"unknown model {name!r}; choose from {list(SEARCH_SPACES)}")
+    labels = np.asarray(y, dtype=np.int64)
+    folds = season_folds(seasons, n_folds)
+    valid_seasons = ordered_seasons(seasons)[-n_folds:]
+    defaults = {key: DEFAULT_PARAMS[name][key] for key in SEARCH_SPACES[name]}
+    if n_trials == 0:
+        losses = cross_validate(name, defaults, X, labels, folds, seed=seed)
+        return TuneResult(name, defaults, float(np.mean(losses)), float(np.std(losses)), losses, valid_seasons, seed)
+    import optuna
+
+    with _quiet_optuna():
+        sampler = optuna.samplers.TPESampler(seed=seed)
+        study = optuna.create_study(direction="minimize", sampler=sampler, study_name=name)
+        study.enqueue_trial(defaults)
+        _run_study(study, _objective(name, X, labels, folds, seed), n_trials, timeout, progress)
+    best = study.best_trial
+    losses = list(best.user_attrs["fold_log_loss"])
+    return TuneResult(
+        name=name,
+        best_params={**defaults, **best.params},
+        cv_log_loss_mean=float(np.mean(losses)),
+        cv_log_loss_std=float(np.std(losses)),
+        fold_log_loss=losses,
+        valid_seasons=valid_seasons,
+        seed=seed,
+        trials=_trial_records(study),
+    )
