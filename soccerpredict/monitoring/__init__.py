@@ -1,0 +1,1 @@
+"""Monitoring: metric definitions and drift."""

@@ -1,0 +1,1 @@
+"""MLflow: run logging, registration of ``soccer-1x2`` and the alias promotion policy."""
