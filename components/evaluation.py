@@ -1,0 +1,198 @@
+"""Evaluation stages: held-out test against baselines and the closing market, walk-forward backtest, importance."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from components.modelling import load_xy
+from soccerpredict.params import BacktestParams, EvaluateParams
+
+__all__ = ["backtest", "evaluate", "explain", "quality_gate"]
+
+PROBS = ("p_home", "p_draw", "p_away")
+
+
+def _baseline_probs(predictions: pd.DataFrame, name: str) -> np.ndarray:
+    return predictions[[f"{name}_p_home", f"{name}_p_draw", f"{name}_p_away"]].to_numpy(dtype=float)
+
+
+def _paired(model_scores: np.ndarray, other_scores: np.ndarray, params: EvaluateParams) -> dict[str, float]:
+    from soccerpredict.models.backtest import paired_bootstrap_diff
+
+    known = np.isfinite(other_scores)
+    diff = paired_bootstrap_diff(model_scores[known], other_scores[known], n_boot=params.n_bootstrap, seed=params.seed)
+    return {"rps_diff": diff.mean_diff, "lo": diff.lo, "hi": diff.hi, "n": int(known.sum())}
+
+
+def quality_gate(comparisons: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Candidate quality: the model's RPS must be better than every non-market baseline (CI upper bound below 0)."""
+    beaten = {name: c["hi"] < 0 for name, c in comparisons.items() if name != "market"}
+    return {"passed": bool(beaten) and all(beaten.values()), "beats": beaten}
+
+
+def evaluate(
+    *,
+    model: Path,
+    test: Path,
+    feature_list: Path,
+    baseline_predictions: Path,
+    selection: Path,
+    calibration_report: Path,
+    split_summary: Path,
+    evaluation: Path,
+    metrics: Path,
+    card: Path,
+    test_predictions: Path,
+    evaluate: EvaluateParams,
+) -> dict[str, Any]:
+    """Score the final model on the test seasons; compare with each baseline and the closing market."""
+    from soccerpredict.models.backtest import leak_check, report_by_group
+    from soccerpredict.models.card import render_model_card
+    from soccerpredict.models.metrics import evaluate as score
+    from soccerpredict.models.metrics import per_row_rps
+
+    frame, X, y = load_xy(test, feature_list)
+    labels = y.astype(int)
+    probs = joblib.load(model).predict_proba(X)
+    preds = frame[["match_id", "div", "season", "date"]].copy()
+    preds[list(PROBS)] = probs
+    preds["y"] = labels
+    preds.to_parquet(test_predictions, index=False)
+
+    base = pd.read_parquet(baseline_predictions).set_index("match_id").loc[frame["match_id"]]
+    model_rps = per_row_rps(probs, labels)
+    results = {"model": score(probs, labels)}
+    comparisons = {}
+    for name in sorted({c.rsplit("_p_", 1)[0] for c in base.columns}):
+        other = _baseline_probs(base, name)
+        known = np.isfinite(other).all(axis=1)
+        results[name] = {**score(other[known], labels[known]), "n": int(known.sum())}
+        other_rps = np.where(known, per_row_rps(np.nan_to_num(other, nan=1 / 3), labels), np.nan)
+        comparisons[name] = _paired(model_rps, other_rps, evaluate)
+    market = _baseline_probs(base, "market")
+    by_div = report_by_group(
+        preds.reset_index(drop=True), market, by=("div",), n_boot=evaluate.n_bootstrap, seed=evaluate.seed
+    )
+    on_market = np.isfinite(market).all(axis=1)
+    warnings = leak_check(
+        float(model_rps[on_market].mean()),
+        float(per_row_rps(market[on_market], labels[on_market]).mean()),
+        evaluate.leak_tolerance,
+    )
+    gate = quality_gate(comparisons)
+    chosen = json.loads(selection.read_text())
+    split = json.loads(split_summary.read_text())
+    overall = report_by_group(
+        preds.reset_index(drop=True), market, by=(), n_boot=evaluate.n_bootstrap, seed=evaluate.seed
+    ).to_dict(orient="records")[0]
+    report = {
+        "model_name": chosen["model"],
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "track": json.loads(feature_list.read_text())["track"],
+        "data": {
+            **split,
+            "n_train": split["train_matches"],
+            "n_test": split["test_matches"],
+            "divisions": sorted(frame["div"].unique().tolist()),
+            "date_from": str(frame["date"].min().date()),
+            "date_to": str(frame["date"].max().date()),
+        },
+        "metrics": results,
+        "model_key": "model",
+        "benchmark_key": "market",
+        "overall": overall,
+        "comparisons": comparisons,
+        "by_division": by_div.to_dict(orient="records"),
+        "calibration": json.loads(calibration_report.read_text()),
+        "tuning": chosen["candidates"],
+        "params": chosen["params"],
+        "quality_gate": gate,
+        "warnings": warnings,
+    }
+    evaluation.write_text(json.dumps(report, indent=2, default=_json))
+    metrics.write_text(json.dumps({k: round(v, 6) for k, v in results["model"].items()}, indent=2))
+    render_model_card({**report, "predictions": preds, "benchmark_probs": market}, out_dir=card)
+    return {
+        "rps": round(results["model"]["rps"], 4),
+        "market_rps": round(results["market"]["rps"], 4),
+        "quality_gate": gate["passed"],
+        "warnings": len(warnings),
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def backtest(
+    *,
+    feature_table: Path,
+    feature_list: Path,
+    selection: Path,
+    backtest_report: Path,
+    backtest: BacktestParams,
+    evaluate: EvaluateParams,
+) -> dict[str, Any]:
+    """Walk forward: each backtest season is predicted by the selected model trained on all earlier seasons."""
+    from soccerpredict.features.market import BENCHMARK_COLUMNS, market_benchmark_probs
+    from soccerpredict.models.backtest import report_by_group, walk_forward
+    from soccerpredict.models.estimators import make_estimator
+
+    chosen = json.loads(selection.read_text())
+    frame, X, y = load_xy(feature_table, feature_list)
+    done = frame["status"].eq("finished").to_numpy()
+    frame, X, labels = frame[done].reset_index(drop=True), X[done].reset_index(drop=True), y[done].astype(int)
+
+    def fit_predict(X_train, y_train, meta_train, X_test, meta_test):  # type: ignore[no-untyped-def]
+        estimator = make_estimator(chosen["model"], chosen["params"], seed=chosen["seed"])
+        return estimator.fit(X_train, y_train).predict_proba(X_test)
+
+    preds = walk_forward(fit_predict, X, labels, frame, backtest.seasons, progress=True)
+    market = market_benchmark_probs(frame.iloc[preds["row"].to_numpy()])[list(BENCHMARK_COLUMNS)].to_numpy()
+    table = report_by_group(preds, market, by=("div", "season"), n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
+    overall = report_by_group(preds, market, by=(), n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
+    report = {
+        "model": chosen["model"],
+        "seasons": backtest.seasons,
+        "overall": overall.to_dict(orient="records")[0],
+        "by_division_season": table.to_dict(orient="records"),
+    }
+    backtest_report.write_text(json.dumps(report, indent=2, default=_json))
+    row = report["overall"]
+    return {"rps": round(row["rps"], 4), "market_rps": round(row["bench_rps"], 4), "matches": int(row["n"])}
+
+
+def explain(
+    *, model: Path, test: Path, feature_list: Path, importance: Path, evaluate: EvaluateParams
+) -> dict[str, Any]:
+    """Permutation importance (increase in log-loss when a feature is shuffled) on the test seasons."""
+    from sklearn.inspection import permutation_importance
+
+    _frame, X, y = load_xy(test, feature_list)
+    sample = np.random.default_rng(evaluate.seed).permutation(len(X))[:3000]
+    result = permutation_importance(
+        joblib.load(model),
+        X.iloc[sample],
+        y[sample].astype(int),
+        scoring="neg_log_loss",
+        n_repeats=3,
+        random_state=evaluate.seed,
+        n_jobs=1,
+    )
+    ranked = sorted(
+        zip(X.columns, result.importances_mean, result.importances_std, strict=True), key=lambda item: -item[1]
+    )
+    rows = [{"feature": f, "log_loss_increase": float(m), "std": float(s)} for f, m, s in ranked]
+    importance.write_text(json.dumps({"rows": len(sample), "importance": rows}, indent=2))
+    return {"top": [r["feature"] for r in rows[:5]]}

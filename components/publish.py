@@ -1,0 +1,234 @@
+"""Registry and publishing stages: register (@smoke), promote (@candidate, @champion), batch inference, cards."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from components.modelling import load_xy
+from soccerpredict.artifacts import (
+    ALIAS_CANDIDATE,
+    ALIAS_CHAMPION,
+    CARDS_KEY,
+    MATCH_FEATURES_KEY,
+    MODEL_NAME,
+    PREDICTIONS_KEY,
+    PROBABILITY_COLUMNS,
+)
+from soccerpredict.params import EvaluateParams, PublishParams
+
+__all__ = ["batch_inference", "build_cards", "promote_model", "register_model"]
+
+_PREDICTION_COLUMNS = (
+    "match_id",
+    "div",
+    "season",
+    "date",
+    "kickoff_time",
+    "home_team",
+    "away_team",
+    "status",
+    "ftr",
+    "odds_pre_avg_home",
+    "odds_pre_avg_draw",
+    "odds_pre_avg_away",
+)
+
+
+def _settings() -> Any:
+    from soccerpredict.registry.mlflow_log import use_tracking
+    from soccerpredict.settings import Settings
+
+    settings = Settings()
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    use_tracking(settings.tracking_uri)
+    return settings
+
+
+def register_model(
+    *, model: Path, train: Path, feature_list: Path, evaluation: Path, card: Path, registration: Path
+) -> dict[str, Any]:
+    """Log the run (params, metrics, data fingerprint, commit, card) and register the model as @smoke."""
+    from soccerpredict.registry.mlflow_log import git_commit, log_and_register
+
+    _settings()
+    report = json.loads(evaluation.read_text())
+    features = json.loads(feature_list.read_text())
+    _, X, _ = load_xy(train, feature_list)
+    metrics = {f"test_{k}": v for k, v in report["metrics"]["model"].items() if isinstance(v, (int, float))}
+    metrics.update(
+        {f"market_{k}": v for k, v in report["metrics"].get("market", {}).items() if k in ("rps", "log_loss")}
+    )
+    registered = log_and_register(
+        joblib.load(model),
+        example=X.head(50).astype("float32").astype("float64"),
+        params={"model": report["model_name"], "track": features["track"], **report.get("params", {})},
+        metrics=metrics,
+        tags={
+            "git_commit": git_commit(),
+            "data_fingerprint": _fingerprint(train),
+            "track": features["track"],
+            "quality_gate": str(report["quality_gate"]["passed"]),
+        },
+        artifacts={"card": card, "evaluation": evaluation, "features": feature_list},
+    )
+    registration.write_text(json.dumps(registered.to_dict(), indent=2))
+    return registered.to_dict()
+
+
+def _fingerprint(path: Path) -> str:
+    """The MD5 DVC records for a file: the dataset's identity in the run log."""
+    import hashlib
+
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _champion_rps(test: Path, feature_list: Path, labels: np.ndarray) -> tuple[np.ndarray | None, str | None, str]:
+    """Per-match RPS of the current champion on the same test rows, or why it cannot be scored."""
+    import mlflow
+
+    from soccerpredict.models.metrics import per_row_rps
+    from soccerpredict.registry.promotion import alias_version
+
+    version = alias_version(ALIAS_CHAMPION)
+    if version is None:
+        return None, None, "no champion yet"
+    champion = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
+    columns = list(mlflow.models.get_model_info(f"models:/{MODEL_NAME}/{version}").signature.inputs.input_names())
+    frame = pd.read_parquet(test).sort_values(["date", "match_id"], kind="stable")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        return None, version, f"champion v{version} needs features this run lacks: {missing[:5]}"
+    return per_row_rps(champion.predict_proba(frame[columns].astype("float64")), labels), version, ""
+
+
+def promote_model(
+    *,
+    registration: Path,
+    evaluation: Path,
+    test_predictions: Path,
+    test: Path,
+    feature_list: Path,
+    promotion: Path,
+    evaluate: EvaluateParams,
+) -> dict[str, Any]:
+    """@candidate when the quality gate passed; @champion when it also beats the champion on the same matches."""
+    from soccerpredict.models.metrics import per_row_rps
+    from soccerpredict.registry.promotion import ChampionDecision, decide_champion, set_alias
+
+    _settings()
+    version = json.loads(registration.read_text())["version"]
+    gate = json.loads(evaluation.read_text())["quality_gate"]
+    outcome: dict[str, Any] = {"version": version, "quality_gate": gate, "candidate": False, "champion": False}
+    if gate["passed"]:
+        set_alias(ALIAS_CANDIDATE, version)
+        outcome["candidate"] = True
+        preds = pd.read_parquet(test_predictions)
+        labels = preds["y"].to_numpy(dtype=int)
+        mine = per_row_rps(preds[["p_home", "p_draw", "p_away"]].to_numpy(), labels)
+        theirs, previous, why = _champion_rps(test, feature_list, labels)
+        decision = (
+            decide_champion(mine, theirs, n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
+            if theirs is not None or previous is None
+            else ChampionDecision(False, why)
+        )
+        if decision.promote:
+            set_alias(ALIAS_CHAMPION, version)
+        outcome.update({"champion": decision.promote, "previous_champion": previous, "decision": decision.to_dict()})
+    else:
+        outcome["decision"] = {"promote": False, "reason": f"quality gate failed: {gate['beats']}"}
+    promotion.write_text(json.dumps(outcome, indent=2, default=float))
+    return {"version": version, "candidate": outcome["candidate"], "champion": outcome["champion"]}
+
+
+def batch_inference(
+    *,
+    feature_table: Path,
+    feature_list: Path,
+    promotion: Path,
+    predictions: Path,
+    match_features: Path,
+    publish: PublishParams,
+) -> dict[str, Any]:
+    """Score upcoming and recent matches with the champion; publish predictions and the features snapshot."""
+    import mlflow
+
+    from components.stage import console
+    from soccerpredict.data.store import ObjectStore
+    from soccerpredict.registry.promotion import alias_version
+
+    settings = _settings()
+    version = alias_version(ALIAS_CHAMPION)
+    if version is None:
+        # Not an error: a first model that fails the quality gate leaves no champion, and nothing is published.
+        console.print("[yellow]no champion in the registry: nothing published[/] (see registry/promotion.json)")
+        pd.DataFrame(
+            columns=[*_PREDICTION_COLUMNS, *PROBABILITY_COLUMNS, "model_version", "features_as_of"]
+        ).to_parquet(predictions, index=False)
+        pd.DataFrame(columns=["match_id"]).to_parquet(match_features, index=False)
+        return {"predictions": 0, "model_version": None}
+    uri = f"models:/{MODEL_NAME}/{version}"
+    columns = list(mlflow.models.get_model_info(uri).signature.inputs.input_names())
+    frame, _, _ = load_xy(feature_table, feature_list)
+    latest = frame["date"].max()
+    recent = frame["date"] >= latest - pd.Timedelta(days=publish.recent_days)
+    scope = frame[(frame["status"] == "scheduled") | recent].reset_index(drop=True)
+    probs = mlflow.sklearn.load_model(uri).predict_proba(scope[columns].astype("float64"))
+    out = scope[list(_PREDICTION_COLUMNS)].copy()
+    out[list(PROBABILITY_COLUMNS)] = probs
+    out["model_version"] = version
+    out["features_as_of"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out.to_parquet(predictions, index=False)
+    snapshot = frame[["match_id", "div", "date", "home_team", "away_team", "status", *columns]]
+    snapshot.to_parquet(match_features, index=False)
+    store = ObjectStore.from_settings(settings)
+    store.write_bytes(MATCH_FEATURES_KEY, match_features.read_bytes())
+    store.write_bytes(PREDICTIONS_KEY, predictions.read_bytes())
+    return {"predictions": len(out), "model_version": version, "store": store.url(PREDICTIONS_KEY)}
+
+
+def build_cards(*, predictions: Path, cards: Path) -> dict[str, Any]:
+    """One card per prediction: teams, kick-off, probabilities and, where odds exist, the market's view."""
+    from soccerpredict.data.store import ObjectStore
+    from soccerpredict.features.market import multiplicative_probs
+
+    settings = _settings()
+    frame = pd.read_parquet(predictions)
+    odds = frame[["odds_pre_avg_home", "odds_pre_avg_draw", "odds_pre_avg_away"]].to_numpy(dtype=float)
+    market = np.atleast_2d(multiplicative_probs(odds)) if len(frame) else np.empty((0, 3))
+    items = [_card(row, market[i]) for i, row in enumerate(frame.itertuples(index=False))]
+    cards.write_text(json.dumps(items, indent=2, default=str))
+    if items:  # an empty run (no champion) must not replace the cards users are reading
+        ObjectStore.from_settings(settings).write_bytes(CARDS_KEY, cards.read_bytes())
+    return {"cards": len(items)}
+
+
+def _card(row: Any, market: np.ndarray) -> dict[str, Any]:
+    model = {
+        "home": round(float(row.p_home), 4),
+        "draw": round(float(row.p_draw), 4),
+        "away": round(float(row.p_away), 4),
+    }
+    card: dict[str, Any] = {
+        "match_id": row.match_id,
+        "division": row.div,
+        "date": str(pd.Timestamp(row.date).date()),
+        "kickoff_time": row.kickoff_time,
+        "home_team": row.home_team,
+        "away_team": row.away_team,
+        "status": row.status,
+        "result": row.ftr,
+        "model": model,
+        "model_version": row.model_version,
+        "pick": max(model, key=lambda k: model[k]),
+    }
+    if np.isfinite(market).all():
+        card["market"] = {k: round(float(v), 4) for k, v in zip(("home", "draw", "away"), market, strict=True)}
+        card["edge"] = {k: round(model[k] - card["market"][k], 4) for k in model}
+    return card

@@ -1,0 +1,255 @@
+"""The stage table: the one list of the 22 training-pipeline stages.
+
+``soccerpredict stage NAME``, the generated ``dvc.yaml`` and the Kubeflow pipeline are all built
+from :data:`STAGES`. Artifact names double as paths under the work folder (``artifacts/``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from components.stage import Stage
+
+__all__ = ["STAGES", "stage_by_name"]
+
+_V = "components.validate"
+
+STAGES: Final[tuple[Stage, ...]] = (
+    Stage(
+        "load_data_from_sources",
+        "components.load:load_data_from_sources",
+        outputs={"matches": "data/matches.parquet"},
+        params=("data",),
+        side_effects=True,
+        always_changed=True,
+        code=("soccerpredict/data",),
+        description="ingest the configured sources into the database and read every match",
+    ),
+    Stage(
+        "validate_raw",
+        f"{_V}:validate_raw",
+        inputs={"matches": "data/matches.parquet"},
+        outputs={"report": "reports/validate_raw.json"},
+        code=("soccerpredict/validation",),
+        description="gate 1: identity, teams, scores and odds of every loaded match",
+    ),
+    Stage(
+        "preprocessing",
+        "components.preprocess:preprocessing",
+        inputs={"matches": "data/matches.parquet"},
+        outputs={"finished": "data/finished.parquet", "future": "data/future.parquet", "split_info": "data/as_of.json"},
+        params=("data", "validation"),
+        after=("validate_raw",),
+        description="finished matches to learn from, fixtures to predict",
+    ),
+    Stage(
+        "validate_finished",
+        f"{_V}:validate_finished",
+        inputs={"finished": "data/finished.parquet", "split_info": "data/as_of.json"},
+        outputs={"report": "reports/validate_finished.json"},
+        description="gate 2: finished matches",
+    ),
+    Stage(
+        "validate_future",
+        f"{_V}:validate_future",
+        inputs={"future": "data/future.parquet", "split_info": "data/as_of.json"},
+        outputs={"report": "reports/validate_future.json"},
+        description="gate 3: future fixtures",
+    ),
+    Stage(
+        "feature_engineering",
+        "components.features:feature_engineering",
+        inputs={"finished": "data/finished.parquet", "future": "data/future.parquet"},
+        outputs={"feature_table": "features/features.parquet", "feature_list": "features/feature_list.json"},
+        params=("features",),
+        code=("soccerpredict/features",),
+        after=("validate_finished", "validate_future"),
+        description="leakage-safe ratings, form, head-to-head, rest and market features",
+    ),
+    Stage(
+        "validate_features",
+        f"{_V}:validate_features",
+        inputs={"feature_table": "features/features.parquet", "feature_list": "features/feature_list.json"},
+        outputs={"report": "reports/validate_features.json"},
+        params=("validation",),
+        description="gate 4: the feature matrix",
+    ),
+    Stage(
+        "split_data",
+        "components.features:split_data",
+        inputs={"feature_table": "features/features.parquet"},
+        outputs={"train": "split/train.parquet", "test": "split/test.parquet", "split_summary": "split/split.json"},
+        params=("split",),
+        after=("validate_features",),
+        description="time-based split: train on earlier seasons, test on the latest",
+    ),
+    Stage(
+        "classification_models",
+        "components.modelling:classification_models",
+        inputs={"train": "split/train.parquet", "test": "split/test.parquet"},
+        outputs={"baselines": "models/baselines.json", "baseline_predictions": "models/baseline_predictions.parquet"},
+        code=("soccerpredict/models",),
+        description="baselines: climatology, Elo logit, goals model, market",
+    ),
+    *(
+        Stage(
+            f"tune_{name}",
+            f"components.modelling:tune_{name}",
+            inputs={"train": "split/train.parquet", "feature_list": "features/feature_list.json"},
+            outputs={f"tuning_{name}": f"models/tuning_{name}.json"},
+            params=("tuning",),
+            code=("soccerpredict/models",),
+            description=f"Optuna search for {label} over season folds",
+        )
+        for name, label in (("xgb", "XGBoost"), ("hgb", "HistGradientBoosting"), ("logreg", "logistic regression"))
+    ),
+    Stage(
+        "select_model",
+        "components.modelling:select_model",
+        inputs={
+            "tuning_xgb": "models/tuning_xgb.json",
+            "tuning_hgb": "models/tuning_hgb.json",
+            "tuning_logreg": "models/tuning_logreg.json",
+        },
+        outputs={"selection": "models/selection.json"},
+        description="lowest cross-validated log-loss wins",
+    ),
+    Stage(
+        "final_train",
+        "components.modelling:final_train",
+        inputs={
+            "train": "split/train.parquet",
+            "feature_list": "features/feature_list.json",
+            "selection": "models/selection.json",
+        },
+        outputs={"model": "models/model.joblib", "calibration_report": "models/calibration.json"},
+        params=("calibration",),
+        code=("soccerpredict/models",),
+        description="fit the selected model, calibrate on the latest training season",
+    ),
+    Stage(
+        "evaluate",
+        "components.evaluation:evaluate",
+        inputs={
+            "model": "models/model.joblib",
+            "test": "split/test.parquet",
+            "feature_list": "features/feature_list.json",
+            "baseline_predictions": "models/baseline_predictions.parquet",
+            "selection": "models/selection.json",
+            "calibration_report": "models/calibration.json",
+            "split_summary": "split/split.json",
+        },
+        outputs={
+            "evaluation": "reports/evaluation.json",
+            "metrics": "metrics.json",
+            "card": "reports/model_card",
+            "test_predictions": "reports/test_predictions.parquet",
+        },
+        params=("evaluate",),
+        code=("soccerpredict/models",),
+        description="test seasons vs baselines and the closing market; model card",
+    ),
+    Stage(
+        "backtest",
+        "components.evaluation:backtest",
+        inputs={
+            "feature_table": "features/features.parquet",
+            "feature_list": "features/feature_list.json",
+            "selection": "models/selection.json",
+        },
+        outputs={"backtest_report": "reports/backtest.json"},
+        params=("backtest", "evaluate"),
+        code=("soccerpredict/models",),
+        description="walk-forward by season against the market",
+    ),
+    Stage(
+        "explain",
+        "components.evaluation:explain",
+        inputs={
+            "model": "models/model.joblib",
+            "test": "split/test.parquet",
+            "feature_list": "features/feature_list.json",
+        },
+        outputs={"importance": "reports/importance.json"},
+        params=("evaluate",),
+        description="permutation importance on the test seasons",
+    ),
+    Stage(
+        "register_model",
+        "components.publish:register_model",
+        inputs={
+            "model": "models/model.joblib",
+            "train": "split/train.parquet",
+            "feature_list": "features/feature_list.json",
+            "evaluation": "reports/evaluation.json",
+            "card": "reports/model_card",
+        },
+        outputs={"registration": "registry/registration.json"},
+        side_effects=True,
+        code=("soccerpredict/registry",),
+        description="log to MLflow, register soccer-1x2 @smoke",
+    ),
+    Stage(
+        "promote_model",
+        "components.publish:promote_model",
+        inputs={
+            "registration": "registry/registration.json",
+            "evaluation": "reports/evaluation.json",
+            "test_predictions": "reports/test_predictions.parquet",
+            "test": "split/test.parquet",
+            "feature_list": "features/feature_list.json",
+        },
+        outputs={"promotion": "registry/promotion.json"},
+        params=("evaluate",),
+        side_effects=True,
+        code=("soccerpredict/registry",),
+        description="@candidate if it beats the baselines, @champion if it beats the champion",
+    ),
+    Stage(
+        "batch_inference",
+        "components.publish:batch_inference",
+        inputs={
+            "feature_table": "features/features.parquet",
+            "feature_list": "features/feature_list.json",
+            "promotion": "registry/promotion.json",
+        },
+        outputs={"predictions": "serving/predictions.parquet", "match_features": "serving/match_features.parquet"},
+        params=("publish",),
+        side_effects=True,
+        description="score fixtures and recent matches with the champion",
+    ),
+    Stage(
+        "build_cards",
+        "components.publish:build_cards",
+        inputs={"predictions": "serving/predictions.parquet"},
+        outputs={"cards": "serving/cards.json"},
+        side_effects=True,
+        description="prediction cards with the market's view",
+    ),
+    Stage(
+        "monitor_drift",
+        "components.drift:monitor_drift",
+        inputs={
+            "train": "split/train.parquet",
+            "feature_table": "features/features.parquet",
+            "feature_list": "features/feature_list.json",
+        },
+        outputs={"drift_summary": "reports/drift.json", "drift_report": "reports/drift.html"},
+        params=("drift",),
+        side_effects=True,
+        code=("soccerpredict/monitoring",),
+        description="Evidently drift of the latest features against the training reference",
+    ),
+)
+
+_BY_NAME = {stage.name: stage for stage in STAGES}
+
+
+def stage_by_name(name: str) -> Stage:
+    """The stage called ``name``; a clear error listing the known ones otherwise."""
+    from soccerpredict.errors import PipelineError
+
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise PipelineError(f"no stage {name!r}; stages: {', '.join(_BY_NAME)}") from None

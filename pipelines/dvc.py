@@ -1,0 +1,56 @@
+"""Generate ``dvc.yaml`` from the stage table (a test fails when the checked-in file is stale)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.stage import Stage
+from components.stages import STAGES, stage_by_name
+
+__all__ = ["WORKDIR", "dvc_yaml", "render_dvc_yaml"]
+
+WORKDIR = "artifacts"
+HEADER = "# Generated from components/stages.py by `soccerpredict pipeline dvc-yaml`; do not edit.\n"
+METRICS_FILES = {"metrics.json"}
+
+
+def _code_deps(stage: Stage) -> list[str]:
+    module = stage.function.partition(":")[0]
+    return [module.replace(".", "/") + ".py", *stage.code]
+
+
+def _entry(stage: Stage) -> dict[str, Any]:
+    entry: dict[str, Any] = {"cmd": f"soccerpredict stage {stage.name}"}
+    gates = [f"{WORKDIR}/{name}" for gate in stage.after for name in stage_by_name(gate).outputs.values()]
+    entry["deps"] = _code_deps(stage) + [f"{WORKDIR}/{name}" for name in stage.inputs.values()] + gates
+    if stage.params:
+        entry["params"] = list(stage.params)
+    outs = [f"{WORKDIR}/{name}" for name in stage.outputs.values() if name not in METRICS_FILES]
+    if outs:
+        entry["outs"] = outs
+    metrics = [{f"{WORKDIR}/{name}": {"cache": False}} for name in stage.outputs.values() if name in METRICS_FILES]
+    if metrics:
+        entry["metrics"] = metrics
+    if stage.always_changed:
+        entry["always_changed"] = True
+    return entry
+
+
+def dvc_yaml(stages: Iterable[Stage] = STAGES) -> dict[str, Any]:
+    """The dvc.yaml document for the stage table."""
+    return {"stages": {stage.name: _entry(stage) for stage in stages}}
+
+
+def render_dvc_yaml(stages: Iterable[Stage] = STAGES) -> str:
+    """dvc.yaml as text, exactly as checked in."""
+    return HEADER + yaml.safe_dump(dvc_yaml(stages), sort_keys=False, width=120)
+
+
+def write_dvc_yaml(path: Path) -> Path:
+    """Write dvc.yaml."""
+    path.write_text(render_dvc_yaml())
+    return path

@@ -1,0 +1,88 @@
+"""The Kubeflow pipeline, wired from the stage table: compile, run locally, submit to a cluster."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from components.stages import STAGES
+from soccerpredict.errors import PipelineError
+
+__all__ = ["DEFAULT_IMAGE", "PIPELINE_NAME", "build_pipeline", "compile_pipeline", "run_local", "submit"]
+
+PIPELINE_NAME = "soccer-1x2"
+DEFAULT_IMAGE = "ghcr.io/soccerpredict/soccerpredict:0.1.0"
+COMPILED = Path(__file__).resolve().parent / "soccer_1x2.yaml"
+
+
+def build_pipeline(params: dict[str, Any], *, image: str = DEFAULT_IMAGE) -> Callable[..., Any]:
+    """A ``@dsl.pipeline`` whose tasks follow the stage table; ``params`` become its default parameter."""
+    from kfp import dsl
+
+    from pipelines.components import WRAPPERS
+
+    missing = [s.name for s in STAGES if s.name not in WRAPPERS]
+    if missing:
+        raise PipelineError(f"stages without a KFP wrapper in pipelines/components.py: {missing}")
+    components = {
+        name: dsl.component(func=fn, base_image=image, install_kfp_package=False) for name, fn in WRAPPERS.items()
+    }
+
+    @dsl.pipeline(name=PIPELINE_NAME, description="SoccerPredict 1X2 training pipeline (the 22-stage table).")
+    def soccer_1x2(params_json: str = json.dumps(params, sort_keys=True)) -> None:
+        produced: dict[str, Any] = {}
+        tasks: dict[str, Any] = {}
+        for stage in STAGES:
+            inputs = {arg: produced[artifact] for arg, artifact in stage.inputs.items()}
+            task = components[stage.name](params_json=params_json, **inputs)
+            for gate in stage.after:
+                task.after(tasks[gate])  # a failed gate stops everything downstream
+            tasks[stage.name] = task
+            if stage.side_effects:
+                task.set_caching_options(False)
+            for arg, artifact in stage.outputs.items():
+                produced[artifact] = task.outputs[arg]
+
+    return soccer_1x2
+
+
+def compile_pipeline(params: dict[str, Any], *, out: Path = COMPILED, image: str = DEFAULT_IMAGE) -> Path:
+    """Compile to the KFP v2 IR YAML."""
+    from kfp import compiler
+
+    compiler.Compiler().compile(build_pipeline(params, image=image), package_path=str(out))
+    return out
+
+
+def run_local(params: dict[str, Any], *, pipeline_root: Path) -> Any:
+    """Run the whole pipeline on this machine with KFP's SubprocessRunner (the current venv, no containers)."""
+    from kfp import local
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
+    return build_pipeline(params)()
+
+
+def submit(
+    package: Path,
+    *,
+    host: str,
+    experiment: str = "soccerpredict",
+    run_name: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> str:
+    """Upload and start a run of a compiled pipeline with ``kfp.Client``; returns the run id."""
+    import kfp
+
+    if not package.exists():
+        raise PipelineError(f"{package} does not exist; run `soccerpredict pipeline compile` first")
+    try:
+        client = kfp.Client(host=host)
+        result = client.create_run_from_pipeline_package(
+            str(package),
+            arguments=params or {},
+            experiment_name=experiment,
+            run_name=run_name,
+        )
+    except Exception as exc:  # kfp raises urllib3/requests/ApiException errors for an unreachable host
+        raise PipelineError(f"cannot submit to the KFP host {host}: {exc}") from exc
+    return str(result.run_id)
