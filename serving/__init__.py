@@ -1,0 +1,1 @@
+"""Online serving: the KServe predictor, the FastAPI facade and the Celery workers."""

@@ -1,0 +1,187 @@
+"""``/predict``: live predictions (cache, then predictor), async jobs, and the precomputed batch.
+
+Every route needs ``X-API-Key``. Static paths are declared before ``/predict/{match_id}`` so that
+``/predict/cards/`` and friends are never read as a match id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import date
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
+from pydantic import StringConstraints
+
+from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
+from serving.api.routers import ServicesDep, error_responses
+from serving.api.schemas import (
+    MATCH_ID_EXAMPLE,
+    MATCH_ID_PATTERN,
+    Card,
+    PrecomputedPrediction,
+    Prediction,
+    PredictionPage,
+    TaskAccepted,
+)
+from serving.api.services import Services
+from serving.api.services.precomputed import PublishedObject, Snapshot
+from serving.worker.app import PUBLISH_RETRY_POLICY, TASK_PREDICT_MATCHES
+from soccerpredict.errors import UnknownMatchError
+
+__all__ = ["MAX_ASYNC_MATCHES", "not_published", "router", "snapshot_or_503"]
+
+log = logging.getLogger(__name__)
+
+MAX_ASYNC_MATCHES: Final = 1000
+NOT_PUBLISHED: Final = "no predictions published yet, run the pipeline"
+
+router = APIRouter(
+    tags=["predict"],
+    dependencies=[Depends(require_api_key)],
+    responses=UNAUTHORIZED_RESPONSE,
+)
+
+MatchId = Annotated[
+    str, Path(pattern=MATCH_ID_PATTERN, description="Match id as built by ingestion.", examples=[MATCH_ID_EXAMPLE])
+]
+
+
+def not_published(what: str = NOT_PUBLISHED) -> HTTPException:
+    """503 for an object the pipeline has not written yet."""
+    return HTTPException(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, detail=what)
+
+
+def snapshot_or_503(obj: PublishedObject[Any], what: str = NOT_PUBLISHED) -> Snapshot[Any]:
+    """The snapshot in memory, or the 503 that says to run the pipeline."""
+    snapshot = obj.current
+    if snapshot is None:
+        raise not_published(what)
+    return snapshot
+
+
+@router.get(
+    "/predict/predictions/",
+    summary="Precomputed predictions (paginated)",
+    response_model=PredictionPage,
+    responses=error_responses(503, d503=NOT_PUBLISHED),
+)
+async def list_predictions(
+    services: ServicesDep,
+    div: Annotated[str | None, Query(description="Division code.", examples=["E0"], max_length=8)] = None,
+    date_from: Annotated[date | None, Query(description="First match date (inclusive).")] = None,
+    date_to: Annotated[date | None, Query(description="Last match date (inclusive).")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PredictionPage:
+    """The latest batch predictions, filtered by division and date range, ordered by date then match id."""
+    snapshot = snapshot_or_503(services.precomputed.predictions)
+    rows = snapshot.data.select(div=div, date_from=date_from, date_to=date_to)
+    items = [PrecomputedPrediction.model_validate(r) for r in rows[offset : offset + limit]]
+    return PredictionPage(total=len(rows), limit=limit, offset=offset, published_version=snapshot.version, items=items)
+
+
+@router.get(
+    "/predict/precomputed/{match_id}",
+    summary="Precomputed prediction of one match",
+    response_model=PrecomputedPrediction,
+    responses=error_responses(404, 503, d404="The match is not in the published predictions."),
+)
+async def precomputed_prediction(match_id: MatchId, services: ServicesDep) -> PrecomputedPrediction:
+    """The batch prediction of one match, as published by the pipeline."""
+    row = snapshot_or_503(services.precomputed.predictions).data.by_id.get(match_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"match {match_id!r} is not in the published predictions")
+    return PrecomputedPrediction.model_validate(row)
+
+
+@router.get(
+    "/predict/cards/",
+    summary="Prediction cards",
+    response_model=list[Card],
+    responses=error_responses(503, d503=NOT_PUBLISHED),
+)
+async def cards(services: ServicesDep) -> list[Card]:
+    """Prediction cards (teams, kickoff, probabilities, market comparison) as published by the pipeline."""
+    data = snapshot_or_503(services.precomputed.cards, "no prediction cards published yet, run the pipeline").data
+    return [Card.model_validate(card) for card in data]
+
+
+@router.post(
+    "/predict/async/",
+    summary="Queue predictions for many matches",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TaskAccepted,
+    responses=error_responses(503, d503="The task queue (broker) is unavailable."),
+)
+async def predict_async(
+    services: ServicesDep,
+    match_ids: Annotated[
+        list[Annotated[str, StringConstraints(pattern=MATCH_ID_PATTERN)]],
+        Body(min_length=1, max_length=MAX_ASYNC_MATCHES, examples=[[MATCH_ID_EXAMPLE, "E0-20240817-everton-brighton"]]),
+    ],
+) -> TaskAccepted:
+    """Queue ``predict_matches`` on the ``ml`` queue; poll ``/monitoring/task_status/{task_id}``."""
+    task_id = await _submit(services, match_ids)
+    return TaskAccepted(task_id=task_id, status_url=f"/monitoring/task_status/{task_id}")
+
+
+async def _submit(services: Services, match_ids: list[str]) -> str:
+    jobs = services.metrics["async_jobs_total"]
+
+    def send() -> str:
+        result = services.publisher.send_task(
+            TASK_PREDICT_MATCHES, args=[match_ids], retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+        return str(result.id)
+
+    try:
+        # Publishing is blocking I/O: keep it off the event loop so sync predictions go on meanwhile.
+        task_id = await asyncio.to_thread(send)
+    except Exception as exc:  # any failure to publish (refused, auth, timeout) means the same to the client
+        log.warning("cannot queue %s: %s", TASK_PREDICT_MATCHES, exc)
+        jobs.labels(task=TASK_PREDICT_MATCHES, state="rejected").inc()
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the task queue is unavailable, the job was not queued; retry later "
+            "(GET /predict/{match_id} still works)",
+        ) from exc
+    jobs.labels(task=TASK_PREDICT_MATCHES, state="submitted").inc()
+    return task_id
+
+
+@router.get(
+    "/predict/{match_id}",
+    summary="Predict one match",
+    response_model=Prediction,
+    responses=error_responses(404, 503, 504),
+)
+async def predict(match_id: MatchId, services: ServicesDep) -> Prediction:
+    """1X2 probabilities from the Redis cache, else from the predictor (then cached)."""
+    start = time.perf_counter()
+    version = services.predictor.model_version
+    if version is not None:
+        cached = await services.cache.get(match_id, version)
+        if cached is not None:
+            _observe(services, "cache", start)
+            return Prediction(
+                match_id=match_id, model_version=version, p_home=cached[0], p_draw=cached[1], p_away=cached[2],
+                source="cache",
+            )  # fmt: skip
+    try:
+        result = await services.predictor.infer([match_id])
+    except UnknownMatchError as exc:
+        raise UnknownMatchError(f"unknown match id {match_id!r}: the predictor has no features for it") from exc
+    home, draw, away = result.probabilities[0]
+    await services.cache.set(match_id, result.model_version, (home, draw, away))
+    _observe(services, "model", start)
+    return Prediction(
+        match_id=match_id, model_version=result.model_version, p_home=home, p_draw=draw, p_away=away, source="model"
+    )
+
+
+def _observe(services: Services, source: str, start: float) -> None:
+    services.metrics["predictions_total"].labels(source=source).inc()
+    services.metrics["prediction_duration_seconds"].labels(source=source).observe(time.perf_counter() - start)

@@ -1,0 +1,286 @@
+"""Request and response bodies of the facade, with the examples shown in the OpenAPI page."""
+
+from __future__ import annotations
+
+from datetime import date as Date  # noqa: N812 - the field is called `date`
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MATCH_ID_PATTERN",
+    "Card",
+    "DriftSummary",
+    "ErrorResponse",
+    "Liveness",
+    "ModelInfo",
+    "PrecomputedPrediction",
+    "Prediction",
+    "PredictionPage",
+    "Readiness",
+    "TaskAccepted",
+    "TaskStatus",
+    "TensorSpec",
+]
+
+#: Match ids are built from a division, a date and team slugs ("E0-20240810-arsenal-wolves").
+MATCH_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$"
+MATCH_ID_EXAMPLE: Final = "E0-20240817-arsenal-wolves"
+_PRECOMPUTED_EXAMPLE: Final[dict[str, Any]] = {
+    "match_id": MATCH_ID_EXAMPLE,
+    "div": "E0",
+    "date": "2024-08-17",
+    "home_team": "Arsenal",
+    "away_team": "Wolves",
+    "p_home": 0.512,
+    "p_draw": 0.241,
+    "p_away": 0.247,
+    "model_version": "7",
+    "features_as_of": "2024-08-16T06:00:00",
+    "status": "upcoming",
+}
+
+
+class ErrorResponse(BaseModel):
+    """Every error the facade returns on purpose: one human-readable `detail`."""
+
+    detail: str = Field(examples=["predictor unreachable at http://127.0.0.1:8080: connection refused"])
+
+
+class Prediction(BaseModel):
+    """1X2 probabilities of one match from the served model."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "match_id": MATCH_ID_EXAMPLE,
+                    "model_version": "7",
+                    "p_home": 0.512,
+                    "p_draw": 0.241,
+                    "p_away": 0.247,
+                    "source": "cache",
+                }
+            ]
+        },
+    )
+
+    match_id: str
+    model_version: str
+    p_home: float = Field(ge=0, le=1, description="Probability of a home win.")
+    p_draw: float = Field(ge=0, le=1, description="Probability of a draw.")
+    p_away: float = Field(ge=0, le=1, description="Probability of an away win.")
+    source: Literal["cache", "model"] = Field(description="Redis cache hit or a fresh predictor call.")
+
+
+class TaskAccepted(BaseModel):
+    """An async job was queued; poll `status_url` for its result."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "task_id": "5f0c6f0e-8a44-4f43-9d43-3f1d1c1b2a11",
+                    "status_url": "/monitoring/task_status/5f0c6f0e-8a44-4f43-9d43-3f1d1c1b2a11",
+                }
+            ]
+        }
+    )
+
+    task_id: str
+    status_url: str
+
+
+class TaskStatus(BaseModel):
+    """Where an async job stands. `result` is set when done, `reason` when failed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "task_id": "5f0c6f0e-8a44-4f43-9d43-3f1d1c1b2a11",
+                    "status": "done",
+                    "state": "SUCCESS",
+                    "result": {
+                        "model_version": "7",
+                        "predictions": [
+                            {"match_id": MATCH_ID_EXAMPLE, "p_home": 0.512, "p_draw": 0.241, "p_away": 0.247}
+                        ],
+                        "unknown": [],
+                    },
+                    "reason": None,
+                },
+                {
+                    "task_id": "0b6c2d7e-1f3a-4c55-9e0b-7a9d2c4e8f10",
+                    "status": "failed",
+                    "state": "FAILURE",
+                    "result": None,
+                    "reason": "PredictorUnavailableError: predictor unreachable",
+                },
+            ]
+        }
+    )
+
+    task_id: str
+    status: Literal["pending", "done", "failed"] = Field(
+        description="pending also covers ids the backend has never seen (Celery cannot tell them apart)."
+    )
+    state: str = Field(description="The raw Celery state (PENDING, STARTED, RETRY, SUCCESS, FAILURE, …).")
+    result: Any | None = None
+    reason: str | None = None
+
+
+class PrecomputedPrediction(BaseModel):
+    """One row of the batch predictions published by the pipeline."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        extra="allow",
+        json_schema_extra={"examples": [_PRECOMPUTED_EXAMPLE]},
+    )
+
+    match_id: str
+    div: str | None = None
+    date: Date | None = None
+    home_team: str | None = None
+    away_team: str | None = None
+    p_home: float
+    p_draw: float
+    p_away: float
+    model_version: str | None = None
+    features_as_of: str | None = None
+    status: str | None = None
+
+
+class PredictionPage(BaseModel):
+    """A page of precomputed predictions, ordered by date then match id."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 380,
+                    "limit": 1,
+                    "offset": 0,
+                    "published_version": "1732350000.123",
+                    "items": [_PRECOMPUTED_EXAMPLE],
+                }
+            ]
+        }
+    )
+
+    total: int = Field(description="Rows matching the filters, over all pages.")
+    limit: int
+    offset: int
+    published_version: str = Field(description="Version (ETag or mtime) of the object these rows came from.")
+    items: list[PrecomputedPrediction]
+
+
+class Card(BaseModel):
+    """A prediction card as published by the pipeline (teams, kickoff, probabilities, market comparison)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "match_id": MATCH_ID_EXAMPLE,
+                    "home_team": "Arsenal",
+                    "away_team": "Wolves",
+                    "kickoff": "2024-08-17T15:00:00",
+                    "p_home": 0.512,
+                    "p_draw": 0.241,
+                    "p_away": 0.247,
+                    "market": {"p_home": 0.55, "p_draw": 0.23, "p_away": 0.22},
+                }
+            ]
+        },
+    )
+
+    match_id: str | None = None
+
+
+class DriftSummary(BaseModel):
+    """The latest Evidently drift summary, passed through as the pipeline wrote it."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "generated_at": "2024-08-16T06:00:00",
+                    "drifted_features_share": 0.125,
+                    "features": {"elo_diff": {"score": 0.04, "method": "psi", "drifted": False}},
+                }
+            ]
+        },
+    )
+
+
+class TensorSpec(BaseModel):
+    """One input or output tensor declared by the predictor (KServe v2 metadata)."""
+
+    name: str
+    datatype: str
+    shape: list[int]
+
+
+class ModelInfo(BaseModel):
+    """The model the predictor serves right now."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "soccer-1x2",
+                    "version": "7",
+                    "alias": "champion",
+                    "platform": "soccerpredict",
+                    "inputs": [{"name": "match_id", "datatype": "BYTES", "shape": [-1]}],
+                    "outputs": [{"name": "probabilities", "datatype": "FP32", "shape": [-1, 3]}],
+                }
+            ]
+        },
+    )
+
+    name: str
+    version: str | None = Field(description="Registry version; null until the predictor has loaded a model.")
+    alias: str | None = Field(description="Registry alias the predictor resolves (champion unless it says so).")
+    platform: str | None = None
+    inputs: list[TensorSpec] = []
+    outputs: list[TensorSpec] = []
+
+
+class Liveness(BaseModel):
+    """The process answers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "alive"}]})
+
+    status: Literal["alive"] = "alive"
+
+
+class Readiness(BaseModel):
+    """Whether the facade can serve predictions, and the state of each dependency."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "detail": "ok",
+                    "checks": {"predictor": "ok", "cache": "ok", "precomputed": "loaded"},
+                },
+                {
+                    "status": "not ready",
+                    "detail": "predictor: unreachable at http://127.0.0.1:8080",
+                    "checks": {"predictor": "unreachable", "cache": "ok", "precomputed": "missing"},
+                },
+            ]
+        }
+    )
+
+    status: Literal["ready", "not ready"]
+    detail: str = Field(description="'ok', or which required dependency is not ready and why.")
+    checks: dict[str, str] = Field(description="Each dependency's state; only the predictor gates readiness.")

@@ -1,0 +1,93 @@
+"""Start the predictor: ``python -m serving.predictor`` (settings from the environment, see ``Settings``).
+
+The HTTP server comes up at once (``/v2/health/live``); the champion loads in the background and
+``/v2/models/soccer-1x2/ready`` turns 200 when it has. Without a champion in the registry the server
+keeps running, not ready, logs why, and picks the champion up on the next poll or on
+``POST /v2/repository/models/soccer-1x2/load``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from soccerpredict.artifacts import MATCH_FEATURES_KEY, MODEL_NAME
+from soccerpredict.settings import Settings
+
+if TYPE_CHECKING:
+    from serving.predictor.model import SoccerPredictor
+
+__all__ = ["build_predictor", "main"]
+
+log = logging.getLogger(__name__)
+
+_LOG_FORMAT = "%(asctime)s.%(msecs)03d %(process)s %(name)s %(levelname)s %(message)s"
+
+
+def build_predictor(settings: Settings, metrics: Any = None) -> SoccerPredictor:
+    """The predictor wired to the registry, object store and Redis configured in ``settings``."""
+    from serving.predictor.cache import PredictionCache
+    from serving.predictor.champion import MlflowChampionLoader
+    from serving.predictor.features import FeatureSnapshot
+    from serving.predictor.model import SoccerPredictor
+    from soccerpredict.data.store import ObjectStore
+    from soccerpredict.monitoring.metrics import default_metrics
+
+    metrics = metrics if metrics is not None else default_metrics()
+    cache = PredictionCache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds, metrics=metrics)
+    if not cache.enabled:
+        log.info("no SOCCER_REDIS_URL: the prediction cache is disabled")
+    return SoccerPredictor(
+        MlflowChampionLoader(settings.tracking_uri),
+        FeatureSnapshot(ObjectStore.from_settings(settings), MATCH_FEATURES_KEY),
+        cache,
+        metrics,
+        poll_seconds=settings.champion_poll_seconds,
+    )
+
+
+def main(settings: Settings | None = None) -> None:
+    """Serve ``soccer-1x2`` over the v2 REST protocol on ``settings.predictor_port`` until SIGTERM."""
+    settings = settings or Settings()
+    _configure_logging()
+    from kserve import ModelServer
+    from kserve.model_server import app
+
+    from serving.predictor.model import ChampionRepository
+
+    predictor = build_predictor(settings)
+    server = ModelServer(
+        http_port=settings.predictor_port,
+        enable_grpc=False,
+        registered_models=ChampionRepository(predictor),
+    )
+    # kserve's metadata response model drops unknown fields; this route, added before kserve's own,
+    # answers for our model with the feature order and the model version in "parameters".
+    app.add_api_route(f"/v2/models/{MODEL_NAME}", predictor.metadata, methods=["GET"], tags=["V2"])
+    server.register_model(predictor)
+    # start([]) because start() refuses to run without a ready model, and an empty registry must not
+    # stop the server; the watcher runs beside uvicorn in kserve's gather() and stops with the model.
+    server.servers.append(predictor.run_background())
+    log.info(
+        "predictor for %s on port %d (registry %s, store %s)",
+        MODEL_NAME,
+        settings.predictor_port,
+        settings.tracking_uri,
+        settings.store_root,
+    )
+    server.start([])
+
+
+def _configure_logging() -> None:
+    """Our loggers beside kserve's, and silence for a warning every array prediction would raise."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
+    for name in ("serving", "soccerpredict"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    # The model was fitted on a DataFrame; we pass arrays in its signature's column order on purpose.
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")

@@ -1,0 +1,96 @@
+"""The Celery app: broker and result backend from settings, two queues, JSON only.
+
+Queues: ``ml`` for work that calls the model (``predict_matches``, ``score_batch``) and ``api`` for
+light housekeeping the facade asks for (``invalidate_cache``), so a long scoring batch never delays
+a cache invalidation. Defaults are embedded SQLite (``sqla+sqlite://`` broker, ``db+sqlite://``
+results); set ``SOCCER_BROKER_URL=amqp://…`` and ``SOCCER_RESULT_BACKEND=redis://…`` for real services.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from celery import Celery
+from kombu import Queue
+
+from soccerpredict.settings import Settings
+
+__all__ = [
+    "API_QUEUE",
+    "ML_QUEUE",
+    "PUBLISH_RETRY_POLICY",
+    "TASK_INVALIDATE_CACHE",
+    "TASK_PREDICT_MATCHES",
+    "TASK_SCORE_BATCH",
+    "make_celery",
+    "make_publisher",
+]
+
+ML_QUEUE: Final = "ml"
+API_QUEUE: Final = "api"
+TASK_PREDICT_MATCHES: Final = "soccerpredict.predict_matches"
+TASK_SCORE_BATCH: Final = "soccerpredict.score_batch"
+TASK_INVALIDATE_CACHE: Final = "soccerpredict.invalidate_cache"
+
+#: Publishing is done while an HTTP client waits: give up fast so a dead broker becomes a 503, not a hang.
+PUBLISH_RETRY_POLICY: Final = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def _sqlite_folder(settings: Settings) -> None:
+    # SQLite cannot create the folder of its database file; only the embedded defaults need it.
+    if settings.broker_url is None or settings.result_backend is None:
+        settings.home_dir.mkdir(parents=True, exist_ok=True)
+
+
+def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
+    """A Celery app for these settings; tasks live in :mod:`serving.worker.tasks`.
+
+    ``queue_prefix`` renames both queues (``{prefix}ml``, ``{prefix}api``), so test runs sharing one
+    broker do not consume each other's jobs.
+    """
+    ml, api = f"{queue_prefix}{ML_QUEUE}", f"{queue_prefix}{API_QUEUE}"
+    _sqlite_folder(settings)
+    app = Celery("soccerpredict", broker=settings.broker, backend=settings.backend, include=["serving.worker.tasks"])
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_queues=(Queue(ml, routing_key=ml), Queue(api, routing_key=api)),
+        task_default_queue=api,
+        task_routes=_routes(ml, api),
+        task_track_started=True,  # lets /monitoring/task_status tell queued from running
+        task_acks_late=True,  # a worker that dies mid-task leaves the job for another
+        worker_prefetch_multiplier=1,
+        result_expires=24 * 3600,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2.0,
+        redis_socket_connect_timeout=2.0,
+        redis_socket_timeout=5.0,
+        # What the tasks need to reach the predictor and the cache (plain values: conf is JSON-printable).
+        soccer_predictor_url=settings.predictor_url,
+        soccer_predictor_timeout=settings.predictor_timeout,
+        soccer_redis_url=settings.redis_url,
+    )
+    return app
+
+
+def _routes(ml: str, api: str) -> dict[str, dict[str, Any]]:
+    return {
+        TASK_PREDICT_MATCHES: {"queue": ml, "routing_key": ml},
+        TASK_SCORE_BATCH: {"queue": ml, "routing_key": ml},
+        TASK_INVALIDATE_CACHE: {"queue": api, "routing_key": api},
+    }
+
+
+def make_publisher(app: Celery) -> Celery:
+    """``app`` without a result backend: same broker, queues and routes, for publishing only.
+
+    With a result backend, ``send_task`` first subscribes the sender to the task's result channel
+    (Redis pub/sub). A facade reads task states instead of waiting on results, so those subscriptions
+    would pile up for the life of the process, and a dead result backend would hold every publish for
+    about 20 s of retries. Workers still store results: that is decided by their own app.
+    """
+    publisher = Celery(app.main, set_as_current=False)
+    publisher.conf.update(app.conf.changes)
+    publisher.conf.update(result_backend=None, include=())
+    return publisher

@@ -1,0 +1,149 @@
+"""Celery tasks. Registered with ``shared_task`` so they bind to whichever app :func:`make_celery` built.
+
+- ``predict_matches`` (queue ``ml``): probabilities for a list of match ids, from the predictor.
+- ``score_batch`` (queue ``ml``): probabilities for raw feature rows (``features`` FP32 input).
+- ``invalidate_cache`` (queue ``api``): delete cached predictions by match id and/or model version.
+
+Results are JSON (the app accepts nothing else). A predictor that is down or slow is retried a
+couple of times; unknown match ids are not an error of the job but are listed in its result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Final
+
+from celery import Task, shared_task
+from celery.signals import task_failure, task_retry, task_success
+
+from serving.api.services.cache import KEY_PREFIX, cache_key
+from serving.api.services.predictor_client import InferResult, SyncPredictorClient
+from serving.worker.app import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH
+from soccerpredict.artifacts import PROBABILITY_COLUMNS
+from soccerpredict.errors import PredictorUnavailableError, ServingError, UnknownMatchError
+
+__all__ = ["invalidate_cache", "predict_matches", "score_batch"]
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES: Final = 2
+RETRY_SECONDS: Final = 1.0
+#: Upper bound on one job, so a single request cannot occupy a worker for long.
+MAX_ITEMS: Final = 10_000
+
+
+def _client(task: Task) -> SyncPredictorClient:
+    conf = task.app.conf
+    return SyncPredictorClient(conf.soccer_predictor_url, timeout=float(conf.soccer_predictor_timeout))
+
+
+def _check_size(items: Sequence[Any]) -> None:
+    if not items:
+        raise ValueError("nothing to predict: the list is empty")
+    if len(items) > MAX_ITEMS:
+        raise ValueError(f"{len(items)} items in one job; split it into jobs of at most {MAX_ITEMS}")
+
+
+def _rows(match_ids: Sequence[str], result: InferResult) -> list[dict[str, Any]]:
+    return [
+        {"match_id": match_id, **dict(zip(PROBABILITY_COLUMNS, probs, strict=True))}
+        for match_id, probs in zip(match_ids, result.probabilities, strict=True)
+    ]
+
+
+def _predict_each(client: SyncPredictorClient, match_ids: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    # The v2 predictor rejects a whole batch for one unknown id: find the good ones one by one.
+    rows: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    for match_id in match_ids:
+        try:
+            rows += _rows([match_id], client.infer([match_id]))
+        except UnknownMatchError:
+            unknown.append(match_id)
+    return rows, unknown
+
+
+@shared_task(name=TASK_PREDICT_MATCHES, bind=True, max_retries=MAX_RETRIES)
+def predict_matches(self: Task, match_ids: list[str]) -> dict[str, Any]:
+    """Probabilities (p_home, p_draw, p_away) per match id; ids without features go to ``unknown``."""
+    ids = [str(m) for m in match_ids]
+    _check_size(ids)
+    unknown: list[str] = []
+    try:
+        with _client(self) as client:
+            try:
+                rows = _rows(ids, client.infer(ids))
+            except UnknownMatchError:
+                rows, unknown = _predict_each(client, ids)
+            version = client.last_version  # None when no id was known
+    except PredictorUnavailableError as exc:
+        raise self.retry(exc=exc, countdown=RETRY_SECONDS) from exc
+    return {"model_version": version, "predictions": rows, "unknown": unknown}
+
+
+@shared_task(name=TASK_SCORE_BATCH, bind=True, max_retries=MAX_RETRIES)
+def score_batch(self: Task, rows: list[list[float]]) -> dict[str, Any]:
+    """Probabilities for feature rows in the order published in the model metadata."""
+    _check_size(rows)
+    try:
+        with _client(self) as client:
+            result = client.infer_features(rows)
+    except UnknownMatchError as exc:  # a 400 here means the rows themselves were rejected
+        raise ServingError(f"the predictor rejected the feature rows: {exc}") from exc
+    except PredictorUnavailableError as exc:
+        raise self.retry(exc=exc, countdown=RETRY_SECONDS) from exc
+    return {"model_version": result.model_version, "probabilities": [list(p) for p in result.probabilities]}
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+def _patterns(match_ids: Sequence[str] | None, model_version: str | None) -> list[str]:
+    version = _glob_escape(model_version) if model_version else "*"
+    if not match_ids:
+        return [f"{KEY_PREFIX}:*:{version}"]
+    return [cache_key(_glob_escape(m), version) for m in match_ids]
+
+
+@shared_task(name=TASK_INVALIDATE_CACHE, bind=True)
+def invalidate_cache(
+    self: Task, match_ids: list[str] | None = None, model_version: str | None = None
+) -> dict[str, Any]:
+    """Delete cached predictions of these matches and/or this model version (neither: all of them)."""
+    from redis import Redis
+
+    url = self.app.conf.soccer_redis_url
+    if not url:
+        return {"deleted": 0, "detail": "no cache configured (SOCCER_REDIS_URL is unset)"}
+    deleted = 0
+    with Redis.from_url(url, socket_timeout=5.0) as redis:
+        for pattern in _patterns(match_ids, model_version):
+            # SCAN, not KEYS: KEYS blocks Redis while it walks the whole keyspace.
+            batch = list(redis.scan_iter(match=pattern, count=500))
+            deleted += int(redis.delete(*batch)) if batch else 0
+    log.info("invalidated %d cached predictions (matches=%s, version=%s)", deleted, match_ids, model_version)
+    return {"deleted": deleted}
+
+
+def _count(task_name: str | None, state: str) -> None:
+    if task_name:
+        from soccerpredict.monitoring.metrics import default_metrics
+
+        default_metrics()["async_jobs_total"].labels(task=task_name, state=state).inc()
+
+
+@task_success.connect
+def _on_success(sender: Task | None = None, **_: Any) -> None:
+    _count(getattr(sender, "name", None), "success")
+
+
+@task_failure.connect
+def _on_failure(sender: Task | None = None, **_: Any) -> None:
+    _count(getattr(sender, "name", None), "failure")
+
+
+@task_retry.connect
+def _on_retry(sender: Any = None, request: Any = None, **_: Any) -> None:
+    _count(getattr(request, "task", None), "retry")

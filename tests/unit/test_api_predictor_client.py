@@ -1,0 +1,129 @@
+"""The v2 request/response mapping, the cache value format and the Celery routing, without any server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from serving.api.services.cache import cache_key, decode_value, encode_value
+from serving.api.services.predictor_client import (
+    PredictorClient,
+    PredictorTimeoutError,
+    match_id_request,
+    parse_infer_response,
+    parse_metadata,
+)
+from serving.worker.app import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH, make_celery
+from soccerpredict.errors import PredictorUnavailableError, UnknownMatchError
+from soccerpredict.settings import Settings
+
+
+def _response(probabilities: object, shape: list[int], **extra: object) -> dict[str, object]:
+    outputs = [{"name": "probabilities", "datatype": "FP32", "shape": shape, "data": probabilities}]
+    return {"model_name": "soccer-1x2", "outputs": outputs, **extra}
+
+
+def test_match_id_request_is_a_bytes_tensor() -> None:
+    assert match_id_request(["a", "b"]) == {
+        "inputs": [{"name": "match_id", "datatype": "BYTES", "shape": [2], "data": ["a", "b"]}]
+    }
+
+
+def test_flat_and_nested_probabilities_parse_the_same() -> None:
+    flat = _response([0.5, 0.3, 0.2, 0.1, 0.2, 0.7], [2, 3], model_version="4")
+    nested = _response([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7]], [2, 3], model_version="4")
+    assert parse_infer_response(flat, 2) == parse_infer_response(nested, 2)
+    assert parse_infer_response(flat, 2).probabilities[1] == (0.1, 0.2, 0.7)
+
+
+def test_model_version_output_wins_over_the_response_field() -> None:
+    body = _response([0.5, 0.3, 0.2], [1, 3], model_version="server-field")
+    body["outputs"].append({"name": "model_version", "datatype": "BYTES", "shape": [1], "data": ["9"]})  # type: ignore[attr-defined]
+    assert parse_infer_response(body, 1).model_version == "9"
+    assert parse_infer_response(_response([0.5, 0.3, 0.2], [1, 3]), 1).model_version == "unknown"
+
+
+@pytest.mark.parametrize(
+    "body", [{"outputs": []}, _response([0.5, 0.5], [1, 2])], ids=["no-probabilities", "wrong-width"]
+)
+def test_malformed_responses_are_predictor_errors(body: dict[str, object]) -> None:
+    with pytest.raises(PredictorUnavailableError):
+        parse_infer_response(body, 1)
+
+
+def test_metadata_alias_defaults_to_champion() -> None:
+    meta = parse_metadata({"name": "soccer-1x2", "versions": ["3", "4"], "platform": "p"})
+    assert (meta.version, meta.alias) == ("4", "champion")
+    assert parse_metadata({"name": "soccer-1x2", "parameters": {"alias": "candidate"}}).alias == "candidate"
+
+
+def _client(handler: object) -> PredictorClient:
+    return PredictorClient("http://predictor", timeout=0.5, transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+
+
+def test_status_codes_map_to_serving_errors() -> None:
+    asyncio.run(_status_codes_map_to_serving_errors())
+
+
+async def _status_codes_map_to_serving_errors() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = json.loads(request.content)["inputs"][0]["data"]
+        if ids == ["unknown"]:
+            return httpx.Response(400, json={"error": "unknown match id(s): unknown"})
+        if ids == ["slow"]:
+            raise httpx.ReadTimeout("slow", request=request)
+        return httpx.Response(500, text="boom")
+
+    client = _client(handler)
+    with pytest.raises(UnknownMatchError, match="unknown match id"):
+        await client.infer(["unknown"])
+    with pytest.raises(PredictorTimeoutError, match=r"within 0\.5 s"):
+        await client.infer(["slow"])
+    with pytest.raises(PredictorUnavailableError, match="HTTP 500"):
+        await client.infer(["other"])
+    await client.aclose()
+
+
+def test_the_client_learns_the_model_version_from_answers() -> None:
+    asyncio.run(_learns_the_model_version())
+
+
+async def _learns_the_model_version() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_response([0.5, 0.3, 0.2], [1, 3], model_version="12"))
+
+    client = _client(handler)
+    assert client.model_version is None
+    await client.infer(["x"])
+    assert client.model_version == "12"
+    await client.aclose()
+
+
+def test_cache_values_round_trip_and_accept_the_predictor_formats() -> None:
+    assert cache_key("E0-1", "7") == "predict:E0-1:7"
+    assert json.loads(encode_value((0.5, 0.3, 0.2), "7")) == {
+        "p_home": 0.5,
+        "p_draw": 0.3,
+        "p_away": 0.2,
+        "model_version": "7",
+    }  # the predictor's format (serving/predictor/cache.py)
+    assert decode_value(encode_value((0.5, 0.3, 0.2), "7")) == (0.5, 0.3, 0.2)
+    assert decode_value(b"[0.1, 0.2, 0.7]") == (0.1, 0.2, 0.7)
+    assert decode_value(b"[[0.1, 0.2, 0.7]]") == (0.1, 0.2, 0.7)
+    assert decode_value(b'{"p_home": 0.1, "p_draw": 0.2, "p_away": 0.7}') == (0.1, 0.2, 0.7)
+    assert decode_value(b"garbage") is None
+    assert decode_value(b'{"probabilities": [1, 2]}') is None
+
+
+def test_tasks_are_routed_to_their_queues(tmp_path: object) -> None:
+    app = make_celery(Settings(home=tmp_path, broker_url="memory://", result_backend="cache+memory://"))  # type: ignore[arg-type]
+    route = app.amqp.router.route
+    assert route({}, TASK_PREDICT_MATCHES)["queue"].name == "ml"
+    assert route({}, TASK_SCORE_BATCH)["queue"].name == "ml"
+    assert route({}, TASK_INVALIDATE_CACHE)["queue"].name == "api"
+    assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
+    prefixed = make_celery(Settings(home=tmp_path, broker_url="memory://"), queue_prefix="t1-")  # type: ignore[arg-type]
+    assert prefixed.amqp.router.route({}, TASK_PREDICT_MATCHES)["queue"].name == "t1-ml"

@@ -1,0 +1,129 @@
+"""The kserve model in-process: readiness, predictions, error mapping, unload and load (no server, no Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from kserve import InferInput, InferRequest
+from kserve.errors import InferenceError, InvalidInput, ModelNotReady
+from prometheus_client import CollectorRegistry
+
+from serving.predictor.cache import PredictionCache
+from serving.predictor.champion import Champion
+from serving.predictor.features import FeatureSnapshot
+from serving.predictor.model import ChampionRepository, SoccerPredictor
+from soccerpredict.artifacts import MATCH_FEATURES_KEY
+from soccerpredict.data.store import ObjectStore
+from soccerpredict.monitoring.metrics import Metrics, build
+
+FEATURES = ("a", "b")
+
+
+class Linear:
+    """Probabilities that depend on the first feature, so rows are told apart."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        p_home = 1 / (1 + np.exp(-x[:, 0]))
+        return np.column_stack([p_home * 0.8, np.full(len(x), 0.2), (1 - p_home) * 0.8])
+
+
+class Loader:
+    uri = "models:/soccer-1x2@champion"
+
+    def __init__(self, version: str | None = "1") -> None:
+        self.version = version
+
+    def resolve(self) -> str | None:
+        return self.version
+
+    def load(self, version: str) -> Champion:
+        return Champion(version, FEATURES, Linear())
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return build(CollectorRegistry())
+
+
+@pytest.fixture
+def predictor(tmp_path: Path, metrics: Metrics) -> SoccerPredictor:
+    store = ObjectStore(tmp_path.as_uri())
+    store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    return SoccerPredictor(Loader(), FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
+
+
+def infer(predictor: SoccerPredictor, name: str, shape: list[int], datatype: str, data: list[Any]) -> dict[str, Any]:
+    request = InferRequest("soccer-1x2", [InferInput(name, shape, datatype, data=data)], request_id="r")
+
+    async def call() -> dict[str, Any]:
+        if predictor.watcher.current is None:
+            await predictor.watcher.refresh()
+        body, _ = (await predictor.predict(request)).to_rest()
+        assert isinstance(body, dict)
+        return body
+
+    return asyncio.run(call())
+
+
+def probabilities(body: dict[str, Any]) -> np.ndarray:
+    output = body["outputs"][0]
+    return np.reshape(output["data"], output["shape"])
+
+
+def test_features_and_match_ids_give_the_same_probabilities(predictor: SoccerPredictor) -> None:
+    by_features = infer(predictor, "features", [2, 2], "FP32", [2.0, 0.0, -2.0, 1.0])
+    by_ids = infer(predictor, "match_id", [3], "BYTES", ["m2", "m1", "m2"])
+    np.testing.assert_allclose(probabilities(by_ids), probabilities(by_features)[[1, 0, 1]], atol=1e-6)
+    assert by_ids["outputs"][1]["data"] == ["1", "1", "1"]
+
+
+def test_unknown_match_ids_are_a_400_naming_them(predictor: SoccerPredictor) -> None:
+    with pytest.raises(InvalidInput, match=r"unknown match id\(s\) 'nope'"):
+        infer(predictor, "match_id", [2], "BYTES", ["m1", "nope"])
+
+
+def test_a_snapshot_missing_model_features_is_a_server_error(tmp_path: Path, predictor: SoccerPredictor) -> None:
+    ObjectStore(tmp_path.as_uri()).write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1"], "a": [1.0]}))
+    with pytest.raises(InferenceError, match=r"lacks the model's feature column\(s\) \['b'\]"):
+        infer(predictor, "match_id", [1], "BYTES", ["m1"])
+
+
+def test_without_a_champion_predict_says_why(tmp_path: Path, metrics: Metrics) -> None:
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    predictor = SoccerPredictor(Loader(None), FeatureSnapshot(ObjectStore(tmp_path.as_uri())), cache, metrics)
+    request = InferRequest("soccer-1x2", [InferInput("features", [1, 2], "FP32", data=[0, 0])], request_id="r")
+
+    async def scenario() -> None:
+        await predictor.watcher.refresh()
+        assert not await predictor.healthy()
+        await predictor.predict(request)
+
+    with pytest.raises(ModelNotReady, match="no model version has the alias"):
+        asyncio.run(scenario())
+
+
+def test_unload_then_load_serves_again(predictor: SoccerPredictor) -> None:
+    repository = ChampionRepository(predictor)
+
+    async def scenario() -> list[bool]:
+        background = asyncio.create_task(predictor.run_background())
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if predictor.ready:
+                break
+        states = [await repository.is_model_ready("soccer-1x2")]
+        repository.unload("soccer-1x2")  # kserve's unload: stop() and forget the model
+        await asyncio.sleep(0)
+        states += [background.done(), repository.get_model("soccer-1x2") is None]
+        states.append(await repository.load("soccer-1x2"))
+        states.append(await repository.is_model_ready("soccer-1x2"))
+        predictor.stop()
+        return states
+
+    assert asyncio.run(scenario()) == [True, True, True, True, True]
