@@ -194,6 +194,77 @@ def export_raw(
     console.print(f"manifest -> {snapshot.manifest_uri}")
 
 
+@app.command("backtest")
+def backtest(
+    seasons: Annotated[str, typer.Option(help="Test seasons, comma separated football-data codes.")] = "2223,2324",
+    divisions: Annotated[
+        str | None, typer.Option(help="Comma separated divisions (default: every division in the database).")
+    ] = None,
+    tracks: Annotated[str, typer.Option(help="stats_only, market_aware or both, comma separated.")] = (
+        "stats_only,market_aware"
+    ),
+    model: Annotated[
+        str, typer.Option(help="logreg, hgb or xgb (default parameters of models/estimators.py).")
+    ] = "hgb",
+    train_from: Annotated[
+        str | None, typer.Option(help="First training season; older seasons only warm up ratings and form.")
+    ] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per confidence interval.")] = 1000,
+    out: Annotated[
+        Path | None, typer.Option(help="Report folder (default: SOCCER_HOME/reports/backtest-<time>).")
+    ] = None,
+) -> None:
+    """Walk-forward backtest of both tracks, the baselines and the closing market, per division and season.
+
+    Reads the matches already in the database (load them with `soccerpredict ingest football-data`).
+    Writes backtest.md, by_group.csv, predictions.parquet and goals.json; exits 0 whether or not the
+    quality goals are met (the report says which are).
+    """
+    import json
+    import sys
+
+    from soccerpredict.data.repository import load_match_frame
+    from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
+
+    settings = _settings()
+    config = StudyConfig(
+        seasons=tuple(s.strip() for s in seasons.split(",") if s.strip()),
+        tracks=tuple(t.strip() for t in tracks.split(",") if t.strip()),
+        model=model,
+        train_from=train_from,
+        n_boot=n_boot,
+    )
+    try:
+        engine = _engine(settings)
+        frame = load_match_frame(engine, divisions=divisions.split(",") if divisions else None)
+        if frame.empty:
+            raise _fail("no matches in the database; run `soccerpredict ingest football-data PATH` first")
+        console.print(f"{len(frame):,} matches from the database")
+        with console.status("backtest") as status:
+            result = run_study(frame, config, progress=lambda message: status.update(message))
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    folder = out or settings.home_dir / "reports" / f"backtest-{_stamp()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    command = "soccerpredict " + " ".join(sys.argv[1:])
+    (folder / "backtest.md").write_text(render_study_markdown(result, command=command))
+    result.by_group.to_csv(folder / "by_group.csv", index=False)
+    predictions = [frame.assign(forecaster=name) for name, frame in result.predictions.items()]
+    __import__("pandas").concat(predictions, ignore_index=True).to_parquet(folder / "predictions.parquet")
+    (folder / "goals.json").write_text(json.dumps({"goals": result.goals, "leaks": result.leaks}, indent=2))
+    table = Table(title="quality goals")
+    for column in ("track", "model RPS", "market RPS", "RPS - market [95% CI]", "met"):
+        table.add_column(column)
+    for goal in result.goals:
+        ci = f"{goal['rps_diff']:+.4f} [{goal['rps_diff_lo']:+.4f}, {goal['rps_diff_hi']:+.4f}]"
+        met = "yes" if goal["met"] else f"no, short by {goal['short_by']:.4f}"
+        table.add_row(goal["track"], f"{goal['rps']:.4f}", f"{goal['market_rps_paired']:.4f}", ci, met)
+    console.print(table)
+    for warning in result.leaks:
+        console.print(f"[bold yellow]leak check:[/] {warning}")
+    console.print(f"report: {folder / 'backtest.md'}")
+
+
 @app.command("demo")
 def demo(
     data: Annotated[Path, typer.Option(help="Folder of football-data CSVs to ingest.")] = DEFAULT_SAMPLE,

@@ -1,0 +1,96 @@
+"""`soccerpredict backtest` on the shipped real sample: walk forward, compare with the market, write the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from soccerpredict.cli import app
+from soccerpredict.data.db import create_db_engine, migrate
+from soccerpredict.data.ingest import ingest_football_data, plan_football_data
+from soccerpredict.data.repository import load_match_frame
+from soccerpredict.errors import ModelError
+from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
+
+
+@pytest.fixture(scope="module")
+def sample_frame(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    url = f"sqlite:///{tmp_path_factory.mktemp('backtest') / 'db.sqlite'}"
+    migrate(url)
+    engine = create_db_engine(url)
+    ingest_football_data(plan_football_data([str(sample_dir / "E0")]), engine)
+    frame = load_match_frame(engine)
+    engine.dispose()
+    return frame
+
+
+def test_study_predicts_every_test_match_with_models_trained_on_earlier_seasons(sample_frame: pd.DataFrame) -> None:
+    config = StudyConfig(seasons=("2324",), model="logreg", n_boot=50)
+    result = run_study(sample_frame, config)
+    n_test = int(((sample_frame["season"] == "2324") & (sample_frame["status"] == "finished")).sum())
+    assert set(result.predictions) == {
+        "model:stats_only",
+        "model:market_aware",
+        "climatology",
+        "elo_logit",
+        "goals_model",
+    }
+    for preds in result.predictions.values():
+        assert len(preds) == n_test
+        assert set(preds["season"]) == {"2324"}
+        np.testing.assert_allclose(preds[["p_home", "p_draw", "p_away"]].sum(axis=1), 1.0, atol=1e-6)
+    # The Premier League has closing odds for every match of 2023/24: the market is scored on all of them.
+    assert result.market.shape == (n_test, 3) and np.isfinite(result.market).all()
+    assert {g["track"] for g in result.goals} == {"stats_only", "market_aware"}
+    market_rps = result.overall.loc[result.overall["forecaster"] == "climatology", "bench_rps"].iloc[0]
+    assert 0.15 < market_rps < 0.25  # the closing market on a real Premier League season
+    # Climatology knows nothing about the teams: the market beats it, and the interval says so.
+    clim = result.overall[(result.overall["forecaster"] == "climatology") & (result.overall["scope"] == "all")]
+    assert clim["rps_diff_lo"].iloc[0] > 0
+
+
+def test_report_names_goals_baselines_and_every_division_season(sample_frame: pd.DataFrame) -> None:
+    result = run_study(sample_frame, StudyConfig(seasons=("2324",), tracks=("stats_only",), model="logreg", n_boot=50))
+    text = render_study_markdown(result, command="soccerpredict backtest --seasons 2324")
+    assert "RPS within 0.003 of the closing market on the big five" in text
+    assert "| model:stats_only | E0 | 2324 | 380 |" in text
+    assert "elo_logit" in text and "goals_model" in text
+    assert "Command: `soccerpredict backtest --seasons 2324`" in text
+
+
+def test_a_season_without_data_or_an_unknown_track_is_a_clear_error(sample_frame: pd.DataFrame) -> None:
+    with pytest.raises(ModelError, match=r"test season\(s\) \['9900'\] have no finished matches"):
+        run_study(sample_frame, StudyConfig(seasons=("9900",)))
+    with pytest.raises(ModelError, match="unknown track"):
+        run_study(sample_frame, StudyConfig(seasons=("2324",), tracks=("odds_only",)))
+
+
+def test_cli_writes_the_report(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOCCER_DB_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    runner = CliRunner()
+    loaded = runner.invoke(app, ["ingest", "football-data", str(sample_dir / "SP1")])
+    assert loaded.exit_code == 0, loaded.output
+    out = tmp_path / "report"
+    args = ["backtest", "--seasons", "2324", "--model", "logreg", "--n-boot", "50", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "quality goals" in result.output and "report:" in result.output
+    assert {p.name for p in out.iterdir()} == {"backtest.md", "by_group.csv", "predictions.parquet", "goals.json"}
+    goals = json.loads((out / "goals.json").read_text())["goals"]
+    assert {g["track"] for g in goals} == {"stats_only", "market_aware"}
+    predictions = pd.read_parquet(out / "predictions.parquet")
+    assert set(predictions["div"]) == {"SP1"} and set(predictions["season"]) == {"2324"}
+
+
+def test_cli_on_an_empty_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOCCER_DB_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    result = CliRunner().invoke(app, ["backtest", "--seasons", "2324"])
+    assert result.exit_code == 1
+    assert "soccerpredict ingest football-data" in result.output
