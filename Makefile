@@ -36,8 +36,10 @@ format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## benchmarks (results go to docs/benchmarks.md by hand, with the command)
+bench: $(STAMP)  ## every benchmark (needs ../shared/data and PostgreSQL/Redis; results: docs/benchmarks.md)
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_predictor.py
 
 clean:  ## remove local state (.soccerpredict) and caches, keep .venv
 	rm -rf .soccerpredict .pytest_cache .mypy_cache .ruff_cache .hypothesis

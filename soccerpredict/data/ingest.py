@@ -10,6 +10,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -92,12 +93,37 @@ def ingest_football_data(
     force: bool = False,
     timeout: float = 60.0,
     on_file: Callable[[FileOutcome], None] | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
-    """Load football-data.co.uk sources into the database; failures are collected, not raised."""
+    """Load football-data.co.uk sources into the database; failures are collected, not raised.
+
+    Args:
+        workers: files loaded at once, each in its own transaction and connection. Default: 2 on
+            PostgreSQL (one file parses while another is written: the machine's two cores both work),
+            1 on SQLite (a single writer). Outcomes keep the order of ``refs`` whatever the workers.
+    """
+    refs = list(refs)
+    if workers is None:
+        workers = 2 if engine.dialect.name == "postgresql" else 1
     summary = IngestSummary()
     start = time.perf_counter()
-    for ref in refs:
-        outcome = FileOutcome(ref=ref)
+    outcomes: list[FileOutcome | None] = [None] * len(refs)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="ingest") as pool:
+        futures = {pool.submit(_ingest_one, ref, engine, force, timeout): i for i, ref in enumerate(refs)}
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[futures[future]] = outcome
+            if on_file is not None:
+                on_file(outcome)
+    summary.outcomes = [o for o in outcomes if o is not None]
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _ingest_one(ref: SourceRef, engine: Engine, force: bool, timeout: float) -> FileOutcome:
+    """Read, parse and load one source; a transient conflict with a concurrent file is retried once."""
+    outcome = FileOutcome(ref=ref)
+    for attempt in range(2):
         try:
             content = read_source(ref, timeout=timeout)
             previous = None if force else unchanged_since_last_load(engine, ref.location, _sha256(content))
@@ -107,13 +133,18 @@ def ingest_football_data(
                 parsed = parse_football_data(content, source=ref.location, div=ref.div, season=ref.season)
                 outcome.rejections = list(parsed.rejections)
                 outcome.result = load_parsed_file(engine, parsed, force=force)
+            outcome.error = None
+            return outcome
         except DataError as exc:
             outcome.error = str(exc)
-        summary.outcomes.append(outcome)
-        if on_file is not None:
-            on_file(outcome)
-    summary.seconds = time.perf_counter() - start
-    return summary
+            if attempt == 0 and any(word in str(exc) for word in _TRANSIENT):
+                continue
+            return outcome
+    return outcome
+
+
+#: Driver errors of two concurrent transactions that succeed when one of them is simply run again.
+_TRANSIENT = ("DeadlockDetected", "SerializationFailure", "UniqueViolation")
 
 
 def _sha256(content: bytes) -> str:
