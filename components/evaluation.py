@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,20 @@ def _paired(model_scores: np.ndarray, other_scores: np.ndarray, params: Evaluate
     return {"rps_diff": diff.mean_diff, "lo": diff.lo, "hi": diff.hi, "n": int(known.sum())}
 
 
-def quality_gate(comparisons: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Candidate quality: the model's RPS must be better than every non-market baseline (CI upper bound below 0)."""
-    beaten = {name: c["hi"] < 0 for name, c in comparisons.items() if name != "market"}
-    return {"passed": bool(beaten) and all(beaten.values()), "beats": beaten}
+def quality_gate(
+    comparisons: dict[str, dict[str, float]], significant_against: Sequence[str] = ("climatology",)
+) -> dict[str, Any]:
+    """Candidate quality: lower mean RPS than every non-market baseline; significantly lower (paired CI upper
+    bound below 0) than those in ``significant_against``."""
+    rules = {
+        name: ("significant" if name in significant_against else "mean") for name in comparisons if name != "market"
+    }
+    beaten = {
+        name: (c["hi"] < 0 if rules[name] == "significant" else c["rps_diff"] < 0)
+        for name, c in comparisons.items()
+        if name in rules
+    }
+    return {"passed": bool(beaten) and all(beaten.values()), "beats": beaten, "rules": rules}
 
 
 def evaluate(
@@ -86,7 +97,7 @@ def evaluate(
         float(per_row_rps(market[on_market], labels[on_market]).mean()),
         evaluate.leak_tolerance,
     )
-    gate = quality_gate(comparisons)
+    gate = quality_gate(comparisons, evaluate.significant_against)
     chosen = json.loads(selection.read_text())
     split = json.loads(split_summary.read_text())
     overall = report_by_group(

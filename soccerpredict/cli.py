@@ -209,6 +209,9 @@ def backtest(
     train_from: Annotated[
         str | None, typer.Option(help="First training season; older seasons only warm up ratings and form.")
     ] = None,
+    drop_groups: Annotated[
+        str | None, typer.Option(help="Feature groups to leave out (ablation), e.g. h2h,rest.")
+    ] = None,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per confidence interval.")] = 1000,
     out: Annotated[
         Path | None, typer.Option(help="Report folder (default: SOCCER_HOME/reports/backtest-<time>).")
@@ -232,6 +235,7 @@ def backtest(
         tracks=tuple(t.strip() for t in tracks.split(",") if t.strip()),
         model=model,
         train_from=train_from,
+        drop_groups=tuple(g.strip() for g in (drop_groups or "").split(",") if g.strip()),
         n_boot=n_boot,
     )
     try:
@@ -268,22 +272,145 @@ def backtest(
 @app.command("demo")
 def demo(
     data: Annotated[Path, typer.Option(help="Folder of football-data CSVs to ingest.")] = DEFAULT_SAMPLE,
+    experiment: Annotated[str, typer.Option(help="Pipeline experiment (conf/experiment/<name>.yaml).")] = "default",
+    retrain: Annotated[
+        bool, typer.Option(help="Run the pipeline even when a champion already serves this data.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Call every endpoint once, stop everything, exit 0 or 1.")
+    ] = False,
 ) -> None:
-    """The main job on embedded defaults: ingest the shipped sample and snapshot it."""
+    """The main job on embedded defaults: ingest, train (22 stages), serve the champion, print where.
+
+    Needs no service: SQLite, a local object store, the MLflow SQLite registry and an embedded Celery
+    broker under SOCCER_HOME. Set SOCCER_REDIS_URL to cache predictions in Redis.
+    """
+    import secrets
+
+    from soccerpredict.registry.mlflow_log import use_tracking
+
     if not data.exists():
         raise _fail(f"{data} does not exist: run from the repository root or pass --data FOLDER")
-    ingest_football_data([str(data)], force=False, rejections_out=None)
-    export_raw(day=None)
     settings = _settings()
-    from soccerpredict.data.db import redact_url
+    changed = _demo_ingest(data, settings)
+    export_raw(day=None)
+    use_tracking(settings.tracking_uri)
+    champion = _champion()
+    if champion is None or changed or retrain:
+        champion = _demo_pipeline(experiment, settings)
+    else:
+        console.print(f"[green]champion v{champion} already trained on this data[/] (pass --retrain to train again)")
+    if champion is None:
+        raise _fail(
+            "the pipeline finished without a champion: the model did not pass the quality gate. Read "
+            f"{settings.home_dir / 'pipeline' / 'artifacts' / 'evaluation.json'} (quality_gate) and the model card; "
+            "promote a version by hand with `soccerpredict registry promote` if you accept it"
+        )
+    _demo_serve(settings, champion, api_key=_demo_key(settings) or secrets.token_urlsafe(18), check=check)
 
-    console.print(f"\ndatabase: {redact_url(settings.database_url)}")
-    console.print(f"object store: {settings.store_root}")
-    console.print(
-        "[yellow]this run stops after ingestion and the raw snapshot.[/] The training pipeline runs on its own "
-        "(`soccerpredict pipeline run --local`, or `dvc repro`; still being completed, issue #4); serving is "
-        "not built yet (issue #5)."
-    )
+
+def _demo_ingest(data: Path, settings: Settings) -> bool:
+    """Ingest ``data``; whether any file was new or changed."""
+    from soccerpredict.data.ingest import ingest_football_data as run_ingest
+    from soccerpredict.data.ingest import plan_football_data
+
+    try:
+        summary = run_ingest(plan_football_data([str(data)]), _engine(settings), timeout=settings.http_timeout)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    out = settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
+    _write_rejections(summary.rejections(), out)
+    _print_summary(summary, out)
+    if summary.failed:
+        raise typer.Exit(code=1)
+    return summary.statuses()["loaded"] > 0
+
+
+def _champion() -> str | None:
+    from soccerpredict.artifacts import ALIAS_CHAMPION
+    from soccerpredict.registry.promotion import alias_version
+
+    return alias_version(ALIAS_CHAMPION)
+
+
+def _demo_pipeline(experiment: str, settings: Settings) -> str | None:
+    """Compose the experiment's params and run the 22 stages in this process; the champion afterwards."""
+    from pipelines.sequential import run_sequential
+    from soccerpredict.params import compose_params, write_params
+
+    folder = settings.home_dir / "pipeline"
+    folder.mkdir(parents=True, exist_ok=True)
+    params = compose_params(experiment, [])
+    write_params(params, folder / "params.yaml")
+    console.rule(f"training pipeline: 22 stages, experiment {experiment!r} (a few minutes on two cores)")
+    try:
+        run_sequential(params, folder / "artifacts")
+    except SoccerPredictError as exc:
+        raise _fail(f"{exc}\n(artifacts of the stages that finished: {folder / 'artifacts'})") from exc
+    return _champion()
+
+
+def _demo_key(settings: Settings) -> str | None:
+    return settings.api_keys[0].get_secret_value() if settings.api_keys else None
+
+
+def _demo_serve(settings: Settings, champion: str, *, api_key: str, check: bool) -> None:
+    """Start predictor, facade and worker; print how to call them; check every endpoint or wait for Ctrl-C."""
+    import json
+    import signal
+
+    from serving.stack import LocalStack, check_endpoints, free_port
+    from soccerpredict.errors import ServingError
+
+    predictor_port = free_port(None if check else settings.predictor_port)
+    api_port = free_port(None if check else settings.api_port)
+    env = {
+        "SOCCER_HOME": str(settings.home_dir),
+        "SOCCER_API_KEYS": json.dumps([api_key]),
+        "SOCCER_PREDICTOR_PORT": str(predictor_port),
+        "SOCCER_PREDICTOR_URL": f"http://127.0.0.1:{predictor_port}",
+        "SOCCER_API_PORT": str(api_port),
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+    }
+    stack = LocalStack(env=env, logs=settings.home_dir / "logs", predictor_port=predictor_port, api_port=api_port)
+    console.rule(f"serving champion v{champion}")
+    with stack:
+        try:
+            stack.start()
+        except ServingError as exc:
+            raise _fail(str(exc)) from exc
+        base, key = stack.api_url, api_key
+        console.print(f"facade (FastAPI):       {base}/docs   metrics: {base}/metrics")
+        console.print(f"predictor (KServe v2):  {stack.predictor_url}/v2/models/soccer-1x2")
+        console.print(f"API key for local use:  {key}   logs: {settings.home_dir / 'logs'}")
+        console.print("try:")
+        console.print(f"  curl -H 'X-API-Key: {key}' '{base}/predict/predictions/?limit=3'")
+        console.print(f"  curl -H 'X-API-Key: {key}' {base}/predict/<match_id>")
+        console.print(
+            f"  curl -H 'X-API-Key: {key}' -H 'Content-Type: application/json' -d '[\"<match_id>\"]' "
+            f"{base}/predict/async/"
+        )
+        if check:
+            checks = check_endpoints(stack.api_url, stack.predictor_url, key)
+            table = Table(title="demo --check: every endpoint once")
+            for column in ("", "endpoint", "status", "answer"):
+                table.add_column(column, overflow="fold")
+            for c in checks:
+                table.add_row(
+                    "[green]ok[/]" if c.ok else "[red]FAIL[/]", f"{c.name}: {c.method} {c.url}", str(c.status), c.detail
+                )
+            console.print(table)
+            failed = [c for c in checks if not c.ok]
+            console.print(f"{len(checks) - len(failed)} of {len(checks)} checks passed; stopping the services")
+            if failed:
+                raise typer.Exit(code=1)
+            return
+        console.print("[bold]serving; Ctrl-C stops everything[/]")
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the children too
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            console.print("stopping")
 
 
 @params_app.command("compose")
@@ -369,21 +496,35 @@ def pipeline_compile(
 
 @pipeline_app.command("run")
 def pipeline_run(
-    local: Annotated[bool, typer.Option("--local", help="Run every stage here with KFP's SubprocessRunner.")] = False,
+    local: Annotated[
+        bool, typer.Option("--local", help="Run through KFP's SubprocessRunner (each stage a component).")
+    ] = False,
     params: Annotated[Path, typer.Option(help="Composed params file.")] = Path("params.yaml"),
-    pipeline_root: Annotated[Path, typer.Option(help="Where local runs keep their artifacts.")] = Path("local_outputs"),
+    pipeline_root: Annotated[Path, typer.Option(help="Where --local runs keep their artifacts.")] = Path(
+        "local_outputs"
+    ),
+    workdir: Annotated[Path, typer.Option(help="Artifacts folder of the in-process run.")] = Path("artifacts"),
 ) -> None:
-    """Run the Kubeflow pipeline; `--local` runs it on this machine (use `submit` for a cluster)."""
-    from pipelines.kfp_pipeline import run_local
+    """Run all 22 stages on this machine: in this process (default) or through KFP's local runner (`--local`).
+
+    For a cluster use `soccerpredict pipeline submit --host URL`; for cached re-runs use `dvc repro`.
+    """
     from soccerpredict.params import load_params
 
-    if not local:
-        raise _fail("only --local runs start from here; for a cluster use `soccerpredict pipeline submit --host URL`")
     try:
-        run_local(load_params(params), pipeline_root=pipeline_root.resolve())
+        loaded = load_params(params)
+        if local:
+            from pipelines.kfp_pipeline import run_local
+
+            run_local(loaded, pipeline_root=pipeline_root.resolve())
+            console.print(f"pipeline finished; artifacts under {pipeline_root}")
+            return
+        from pipelines.sequential import run_sequential
+
+        run_sequential(loaded, workdir)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"pipeline finished; artifacts under {pipeline_root}")
+    console.print(f"pipeline finished; artifacts under {workdir}")
 
 
 @pipeline_app.command("submit")

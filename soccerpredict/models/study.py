@@ -46,6 +46,7 @@ class StudyConfig:
         tracks: ``stats_only`` (no odds as features) and/or ``market_aware`` (pre-match average odds too).
         model: one of ``soccerpredict.models.estimators.MODEL_NAMES``, with ``params`` over its defaults.
         train_from: first season used for training (older seasons still warm up the ratings); None = all.
+        drop_groups: feature groups left out of both tracks (an ablation: e.g. ``("h2h", "rest")``).
         n_boot: bootstrap resamples of each paired confidence interval.
     """
 
@@ -54,6 +55,7 @@ class StudyConfig:
     model: str = "hgb"
     params: Mapping[str, Any] = field(default_factory=dict)
     train_from: str | None = None
+    drop_groups: tuple[str, ...] = ()
     n_boot: int = 1000
     seed: int = 0
 
@@ -127,6 +129,11 @@ def run_study(
         raise ModelError(f"test season(s) {missing} have no finished matches in the data")
 
     say(f"building features for {len(finished):,} finished matches")
+    unknown_groups = sorted(set(config.drop_groups) - {g for t in TRACKS.values() for g in t})
+    if unknown_groups:
+        raise ModelError(f"unknown feature group(s) {unknown_groups} in drop_groups")
+    track_groups = {t: tuple(g for g in TRACKS[t] if g not in config.drop_groups) for t in config.tracks}
+    # Every group is built (the baselines read elo and goals_model columns); drop_groups only narrows the models.
     groups = tuple(dict.fromkeys(g for track in config.tracks for g in TRACKS[track]))
     built = build_features(finished, groups=groups)
     labels = _labels(finished)
@@ -150,7 +157,7 @@ def run_study(
 
     forecasters: dict[str, tuple[Callable[[], Any], list[str]]] = {}
     for track in config.tracks:
-        columns = feature_columns(TRACKS[track])
+        columns = feature_columns(track_groups[track])
         forecasters[f"model:{track}"] = (
             lambda: make_estimator(config.model, config.params, seed=config.seed),
             columns,
@@ -265,7 +272,9 @@ def render_study_markdown(result: StudyResult, *, command: str = "") -> str:
         "",
         f"Test seasons {', '.join(config.seasons)}, each predicted by a model trained only on earlier seasons"
         + (f" (training from {config.train_from})" if config.train_from else "")
-        + f"; model `{config.model}` with params {dict(config.params) or 'defaults'}; "
+        + f"; model `{config.model}` with params {dict(config.params) or 'defaults'}"
+        + (f"; feature groups left out: {', '.join(config.drop_groups)}" if config.drop_groups else "")
+        + "; "
         f"{config.n_boot} paired bootstrap resamples. RPS differences are model minus closing market "
         "(negative = better than the market), with 95% intervals, on the matches that have closing odds.",
         "",

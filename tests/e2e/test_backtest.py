@@ -94,3 +94,14 @@ def test_cli_on_an_empty_database_says_what_to_do(tmp_path: Path, monkeypatch: p
     result = CliRunner().invoke(app, ["backtest", "--seasons", "2324"])
     assert result.exit_code == 1
     assert "soccerpredict ingest football-data" in result.output
+
+
+def test_dropped_feature_groups_leave_the_models_but_not_the_baselines(sample_frame: pd.DataFrame) -> None:
+    config = StudyConfig(
+        seasons=("2324",), tracks=("stats_only",), model="logreg", drop_groups=("elo", "h2h"), n_boot=20
+    )
+    result = run_study(sample_frame, config)
+    assert {"model:stats_only", "elo_logit"} <= set(result.predictions)
+    assert "feature groups left out: elo, h2h" in render_study_markdown(result)
+    with pytest.raises(ModelError, match="unknown feature group"):
+        run_study(sample_frame, StudyConfig(seasons=("2324",), drop_groups=("weather",)))

@@ -1,0 +1,34 @@
+"""The orchestrator-free run: every stage of the table, in order, in this process (what `make run` uses).
+
+The same stage functions and paths as under DVC (``<workdir>/<artifact name>``); a stage that fails
+stops the run with its error and leaves the artifacts of the stages before it in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run_sequential"]
+
+
+def run_sequential(
+    params: Mapping[str, Any],
+    workdir: Path,
+    *,
+    on_stage: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run all stages over ``workdir`` and return each stage's summary, in order."""
+    from components.stage import run_stage_function
+    from components.stages import STAGES
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    summaries = []
+    for stage in STAGES:
+        paths = {name: workdir / name for name in [*stage.inputs.values(), *stage.outputs.values()]}
+        summary = run_stage_function(stage, paths=paths, params=params)
+        summaries.append(summary)
+        if on_stage is not None:
+            on_stage(summary)
+    return summaries

@@ -1,0 +1,243 @@
+"""The serving stack on one machine: the KServe predictor, the FastAPI facade and a Celery worker as child processes.
+
+What ``make run`` starts after the pipeline: each service is started the way a user or a container starts
+it (``python -m serving.predictor``, ``python -m serving.api``, ``celery -A serving.worker worker``), with
+the ``SOCCER_*`` environment, its output in a log file, and a readiness wait that names the log when a
+service does not come up. :func:`check_endpoints` calls every public endpoint once (``demo --check``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from soccerpredict.artifacts import MODEL_NAME
+from soccerpredict.errors import ServingError
+
+__all__ = ["Check", "LocalStack", "check_endpoints", "free_port"]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` when nothing listens on it on 127.0.0.1, else a free port chosen by the kernel."""
+    if preferred:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", preferred))
+                return preferred
+            except OSError:
+                pass
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class _Service:
+    name: str
+    command: list[str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+
+@dataclass
+class LocalStack:
+    """Start, wait for and stop the three serving processes.
+
+    Args:
+        env: the ``SOCCER_*`` variables every process gets (on top of this process's environment).
+        logs: folder for one log file per service.
+    """
+
+    env: Mapping[str, str]
+    logs: Path
+    predictor_port: int
+    api_port: int
+    services: list[_Service] = field(default_factory=list)
+
+    @property
+    def predictor_url(self) -> str:
+        """Base URL of the predictor (v2 protocol)."""
+        return f"http://127.0.0.1:{self.predictor_port}"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the facade."""
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self, *, timeout: float = 120.0) -> None:
+        """Start the predictor, then the facade and the worker; return when all three are ready."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        self._spawn("predictor", [python, "-m", "serving.predictor"])
+        self._wait_http("predictor", f"{self.predictor_url}/v2/models/{MODEL_NAME}/ready", timeout)
+        self._spawn("api", [python, "-m", "serving.api", "--port", str(self.api_port)])
+        worker = [python, "-m", "celery", "-A", "serving.worker", "worker", "-Q", "ml,api", "--pool=solo"]
+        worker += [
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"demo-{os.getpid()}@%h",
+            "-l",
+            "INFO",
+        ]
+        self._spawn("worker", worker)
+        self._wait_http("api", f"{self.api_url}/health/ready", timeout)
+        self._wait_log("worker", "ready.", timeout)
+
+    def stop(self) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after 10 s), newest first."""
+        for service in reversed(self.services):
+            process = service.process
+            if process is None or process.poll() is not None:
+                continue
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        service = _Service(name, command, self.logs / f"{name}.log")
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        with service.log.open("wb") as out:
+            service.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.services.append(service)
+
+    def _service(self, name: str) -> _Service:
+        return next(s for s in self.services if s.name == name)
+
+    def _exited(self, service: _Service) -> None:
+        if service.process is not None and service.process.poll() is not None:
+            tail = "\n".join(service.log.read_text(errors="replace").splitlines()[-25:])
+            raise ServingError(f"{service.name} exited with code {service.process.returncode}; {service.log}:\n{tail}")
+
+    def _wait_http(self, name: str, url: str, timeout: float) -> None:
+        service, deadline = self._service(name), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._exited(service)
+            try:
+                if httpx.get(url, timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise ServingError(f"{name} not ready at {url} after {timeout:.0f} s; see {service.log}")
+
+    def _wait_log(self, name: str, marker: str, timeout: float) -> None:
+        service, deadline = self._service(name), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._exited(service)
+            if marker in service.log.read_text(errors="replace"):
+                return
+            time.sleep(0.3)
+        raise ServingError(f"{name} not ready after {timeout:.0f} s; see {service.log}")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One endpoint called once: what was asked, what came back, whether that is what a user should get."""
+
+    name: str
+    method: str
+    url: str
+    status: int | None
+    ok: bool
+    detail: str
+
+
+def _call(client: httpx.Client, name: str, method: str, url: str, expect: int, **kwargs: Any) -> tuple[Check, Any]:
+    try:
+        response = client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        return Check(name, method, url, None, False, f"{type(exc).__name__}: {exc}"), None
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    ok = response.status_code == expect
+    detail = str(body)[:160].replace("\n", " ")
+    return Check(name, method, url, response.status_code, ok, detail), body
+
+
+def check_endpoints(api_url: str, predictor_url: str, api_key: str, *, timeout: float = 60.0) -> list[Check]:
+    """Call every endpoint of the facade and the predictor once and judge each answer.
+
+    The match used is the first of the published predictions, so the check needs a finished pipeline run.
+    """
+    headers = {"X-API-Key": api_key}
+    checks: list[Check] = []
+    with httpx.Client(timeout=10.0) as client:
+
+        def call(name: str, method: str, url: str, expect: int = 200, **kwargs: Any) -> Any:
+            check, body = _call(client, name, method, url, expect, **kwargs)
+            checks.append(check)
+            return body
+
+        call("liveness", "GET", f"{api_url}/health/live")
+        call("readiness", "GET", f"{api_url}/health/ready")
+        call("no API key is refused", "GET", f"{api_url}/predict/predictions/", expect=401)
+        predictions = call("precomputed predictions", "GET", f"{api_url}/predict/predictions/", headers=headers)
+        items = predictions.get("items", predictions) if isinstance(predictions, dict) else predictions
+        match_id = items[0]["match_id"] if isinstance(items, list) and items else None
+        if match_id is None:
+            checks.append(Check("a published match", "GET", f"{api_url}/predict/predictions/", None, False, "none"))
+        else:
+            call("one precomputed prediction", "GET", f"{api_url}/predict/precomputed/{match_id}", headers=headers)
+            call("sync prediction (model)", "GET", f"{api_url}/predict/{match_id}", headers=headers)
+            call("sync prediction (cache or model)", "GET", f"{api_url}/predict/{match_id}", headers=headers)
+            call(
+                "unknown match is 404",
+                "GET",
+                f"{api_url}/predict/E0-20000101-nobody-no-one",
+                expect=404,
+                headers=headers,
+            )
+            job = call("async job queued", "POST", f"{api_url}/predict/async/", 202, json=[match_id], headers=headers)
+            task_id = job.get("task_id") if isinstance(job, dict) else None
+            if task_id:
+                checks.append(_wait_task(client, api_url, task_id, headers, timeout))
+        call("prediction cards", "GET", f"{api_url}/predict/cards/", headers=headers)
+        call("model in service", "GET", f"{api_url}/monitoring/model", headers=headers)
+        call("drift result", "GET", f"{api_url}/monitoring/drift", headers=headers)
+        call("drift report (HTML)", "GET", f"{api_url}/monitoring/drift/report", headers=headers)
+        call("Prometheus metrics", "GET", f"{api_url}/metrics")
+        call("OpenAPI document", "GET", f"{api_url}/openapi.json")
+        call("predictor v2 health", "GET", f"{predictor_url}/v2/health/ready")
+        call("predictor v2 metadata", "GET", f"{predictor_url}/v2/models/{MODEL_NAME}")
+    return checks
+
+
+def _wait_task(client: httpx.Client, api_url: str, task_id: str, headers: Mapping[str, str], timeout: float) -> Check:
+    url = f"{api_url}/monitoring/task_status/{task_id}"
+    deadline = time.monotonic() + timeout
+    last: Check | None = None
+    while time.monotonic() < deadline:
+        last, body = _call(client, "async job done", "GET", url, 200, headers=headers)
+        state = body.get("status") if isinstance(body, dict) else None
+        if state in {"done", "failed"}:
+            return Check(last.name, "GET", url, last.status, state == "done", last.detail)
+        time.sleep(0.5)
+    detail = last.detail if last else "no answer"
+    return Check(
+        "async job done", "GET", url, last.status if last else None, False, f"not done in {timeout} s: {detail}"
+    )
