@@ -165,15 +165,34 @@ async def measure(port: int, body: dict[str, Any], concurrency: int, requests: i
 
 
 def run(args: argparse.Namespace, scratch: Path, tag: str) -> list[tuple[str, str, int, dict[str, float]]]:
-    tracking_uri = f"sqlite:///{scratch / 'mlflow.db'}"
-    print(f"registering the champion in {tracking_uri} ...", flush=True)
-    version = register_champion(tracking_uri, (scratch / "mlartifacts").as_uri())
     from soccerpredict.artifacts import MATCH_FEATURES_KEY
     from soccerpredict.data.store import ObjectStore
 
-    snapshot = pd.DataFrame(np.random.default_rng(1).normal(size=(100, 4)), columns=list(FEATURES))
-    snapshot.insert(0, "match_id", [f"B{tag}-{i}" for i in range(100)])
-    ObjectStore((scratch / "store").as_uri()).write_parquet(MATCH_FEATURES_KEY, snapshot)
+    if args.home:  # the real champion and features snapshot of a finished `make run` / pipeline run
+        home = Path(args.home).resolve()
+        tracking_uri, store_uri = f"sqlite:///{home / 'mlflow.db'}", (home / "store").as_uri()
+        snapshot = ObjectStore(store_uri).read_parquet(MATCH_FEATURES_KEY)
+        import mlflow
+
+        mlflow.set_tracking_uri(tracking_uri)
+        version = str(mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion").version)
+        columns = [
+            c for c in snapshot.columns if c not in {"match_id", "div", "date", "home_team", "away_team", "status"}
+        ]
+        row = snapshot[columns].astype("float32").fillna(0.0).iloc[-1].tolist()
+        feature_body = {"inputs": [{"name": "features", "shape": [1, len(row)], "datatype": "FP32", "data": row}]}
+        match_id = str(snapshot["match_id"].iloc[-1])
+        print(f"serving the champion v{version} of {home} ({len(columns)} features)", flush=True)
+    else:
+        tracking_uri, store_uri = f"sqlite:///{scratch / 'mlflow.db'}", (scratch / "store").as_uri()
+        print(f"registering the champion in {tracking_uri} ...", flush=True)
+        version = register_champion(tracking_uri, (scratch / "mlartifacts").as_uri())
+        snapshot = pd.DataFrame(np.random.default_rng(1).normal(size=(100, 4)), columns=list(FEATURES))
+        snapshot.insert(0, "match_id", [f"B{tag}-{i}" for i in range(100)])
+        ObjectStore(store_uri).write_parquet(MATCH_FEATURES_KEY, snapshot)
+        data = [0.2, 1.5, 1.1, -2.0]
+        feature_body = {"inputs": [{"name": "features", "shape": [1, 4], "datatype": "FP32", "data": data}]}
+        match_id = f"B{tag}-7"
 
     ports = {"predictor": free_port(), "no-op": free_port()}
     env = {
@@ -181,7 +200,7 @@ def run(args: argparse.Namespace, scratch: Path, tag: str) -> list[tuple[str, st
         "PYTHONPATH": str(REPO),
         "SOCCER_HOME": str(scratch / "home"),
         "SOCCER_PREDICTOR_PORT": str(ports["predictor"]),
-        "SOCCER_STORE_URI": (scratch / "store").as_uri(),
+        "SOCCER_STORE_URI": store_uri,
         "SOCCER_REDIS_URL": args.redis_url,
         "MLFLOW_TRACKING_URI": tracking_uri,
     }
@@ -193,10 +212,8 @@ def run(args: argparse.Namespace, scratch: Path, tag: str) -> list[tuple[str, st
         for name, log in (("predictor", "predictor.log"), ("no-op", "noop.log")):
             wait_ready(f"http://127.0.0.1:{ports[name]}", scratch / log)
         print(f"both servers ready (champion version {version}); measuring ...", flush=True)
-        features = {
-            "inputs": [{"name": "features", "shape": [1, 4], "datatype": "FP32", "data": [0.2, 1.5, 1.1, -2.0]}]
-        }
-        match = {"inputs": [{"name": "match_id", "shape": [1], "datatype": "BYTES", "data": [f"B{tag}-7"]}]}
+        features = feature_body
+        match = {"inputs": [{"name": "match_id", "shape": [1], "datatype": "BYTES", "data": [match_id]}]}
         cases = [("no-op", "features", features), ("predictor", "features", features)]
         cases.append(("predictor", "match_id (cached)", match))
         for server, _, body in cases:  # one checked answer each, with a real client
@@ -235,6 +252,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     parser.add_argument("--redis-url", default=os.environ.get("SOCCER_TEST_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--home", help="SOCCER_HOME of a finished `make run`: serve its real champion")
     parser.add_argument("--serve-noop", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_noop:
