@@ -31,6 +31,8 @@ params_app = typer.Typer(help="Pipeline parameters (Hydra conf/ -> params.yaml).
 pipeline_app = typer.Typer(help="The training pipeline under DVC and Kubeflow Pipelines.", no_args_is_help=True)
 app.add_typer(params_app, name="params")
 app.add_typer(pipeline_app, name="pipeline")
+registry_app = typer.Typer(help="The MLflow model registry: versions, aliases, human decisions.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
 
 console = Console()
 DEFAULT_SAMPLE = Path("data/sample/football-data")
@@ -267,6 +269,58 @@ def backtest(
     for warning in result.leaks:
         console.print(f"[bold yellow]leak check:[/] {warning}")
     console.print(f"report: {folder / 'backtest.md'}")
+
+
+@registry_app.command("list")
+def registry_list() -> None:
+    """Every registered version of soccer-1x2 with its aliases, run and rejection tag."""
+    from soccerpredict.registry.promotion import list_versions
+
+    settings = _settings()
+    try:
+        versions = list_versions(settings.tracking_uri)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"soccer-1x2 in {settings.tracking_uri}")
+    for column in ("version", "aliases", "created", "run", "rejected"):
+        table.add_column(column)
+    for v in versions:
+        table.add_row(v["version"], ", ".join(v["aliases"]), v["created"], v["run_id"], v["rejected"] or "")
+    console.print(table)
+
+
+@registry_app.command("promote")
+def registry_promote(
+    version: Annotated[str, typer.Option(help="Model version to act on.")],
+    to: Annotated[str, typer.Option(help="Alias to point at the version: champion or candidate.")] = "champion",
+    reject: Annotated[
+        bool, typer.Option("--reject", help="Reject the version instead: never promoted automatically.")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why (kept as the rejection tag).")] = "",
+    force: Annotated[bool, typer.Option(help="Promote even a version that was rejected before.")] = False,
+) -> None:
+    """A human decision: force a version to champion (or candidate), or reject it.
+
+    The predictor picks up a new champion on its next alias poll, or at once with
+    POST /v2/repository/models/soccer-1x2/load.
+    """
+    from soccerpredict.artifacts import ALIAS_CANDIDATE, ALIAS_CHAMPION
+    from soccerpredict.registry.mlflow_log import use_tracking
+    from soccerpredict.registry.promotion import alias_version, reject_version, set_alias
+
+    use_tracking(_settings().tracking_uri)
+    try:
+        if reject:
+            reject_version(version, reason)
+            console.print(f"version {version} rejected: it will not be promoted automatically")
+            return
+        if to not in (ALIAS_CHAMPION, ALIAS_CANDIDATE):
+            raise _fail(f"--to must be {ALIAS_CHAMPION} or {ALIAS_CANDIDATE}, not {to!r}")
+        previous = alias_version(to)
+        set_alias(to, version, force=force)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"@{to}: version {version} (was {previous or 'unset'})")
 
 
 @app.command("demo")

@@ -16,7 +16,14 @@ from numpy.typing import ArrayLike
 from soccerpredict.artifacts import ALIAS_CANDIDATE, ALIAS_CHAMPION, MODEL_NAME
 from soccerpredict.errors import RegistryError
 
-__all__ = ["ChampionDecision", "alias_version", "decide_champion", "reject_version", "set_alias"]
+__all__ = [
+    "ChampionDecision",
+    "alias_version",
+    "decide_champion",
+    "list_versions",
+    "reject_version",
+    "set_alias",
+]
 
 REJECTED_TAG = "rejected"
 
@@ -97,3 +104,32 @@ def reject_version(version: str, reason: str, *, model_name: str = MODEL_NAME) -
         raise RegistryError(
             f"version {version} is the champion: it is tagged rejected; promote another version to replace it"
         )
+
+
+def list_versions(tracking_uri: str, model_name: str = MODEL_NAME) -> list[dict[str, Any]]:
+    """Every version of the model, newest first: version, aliases, creation time, run id, rejection reason."""
+    from datetime import UTC, datetime
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = _client()
+    try:
+        versions = client.search_model_versions(f"name = '{model_name}'")
+    except MlflowException as exc:
+        raise RegistryError(f"cannot read the registry at {tracking_uri}: {exc}") from exc
+    rows = []
+    for found in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        v = client.get_model_version(model_name, found.version)  # search results leave the aliases out
+        created = datetime.fromtimestamp(v.creation_timestamp / 1000, UTC).isoformat(timespec="seconds")
+        rows.append(
+            {
+                "version": str(v.version),
+                "aliases": list(v.aliases),
+                "created": created,
+                "run_id": v.run_id or "",
+                "rejected": v.tags.get(REJECTED_TAG),
+            }
+        )
+    return rows
