@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -39,7 +40,19 @@ def use_tracking(tracking_uri: str) -> None:
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+        # Another process may create it meanwhile: then that one is used.
+        with contextlib.suppress(mlflow.exceptions.MlflowException):
+            mlflow.create_experiment(EXPERIMENT, artifact_location=_artifact_location(tracking_uri))
     mlflow.set_experiment(EXPERIMENT)
+
+
+def _artifact_location(tracking_uri: str) -> str | None:
+    """Beside a SQLite store (``<folder>/mlartifacts``), not MLflow's default ``./mlruns`` of whatever folder the
+    process started in; a tracking server decides for itself (None)."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
+    return None
 
 
 def git_commit(cwd: Path | None = None) -> str:
