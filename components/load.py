@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from soccerpredict.data.columns import season_start_year
 from soccerpredict.params import DataParams
 
 __all__ = ["load_data_from_sources"]
@@ -28,7 +29,7 @@ def load_data_from_sources(*, matches: Path, data: DataParams) -> dict[str, Any]
         raise DataError(f"{len(summary.failed)} source file(s) failed to load: {failed}")
     frame = load_match_frame(engine, divisions=data.divisions)
     if data.first_season is not None:
-        frame = frame[frame["season"].map(_season_start) >= _season_start(data.first_season)]
+        frame = frame[frame["season"].map(season_start_year) >= season_start_year(data.first_season)]
     if frame.empty:
         raise DataError(f"no matches for divisions={data.divisions} first_season={data.first_season}")
     frame.to_parquet(matches, index=False)
@@ -39,9 +40,3 @@ def load_data_from_sources(*, matches: Path, data: DataParams) -> dict[str, Any]
         "files_loaded": summary.statuses()["loaded"],
         "rows_rejected": summary.total("rows_rejected"),
     }
-
-
-def _season_start(code: str) -> int:
-    """Start year of a football-data season code ("9394" -> 1993, "2324" -> 2023)."""
-    first = int(code[:2])
-    return 1900 + first if first >= 50 else 2000 + first

@@ -71,3 +71,14 @@ ODDS_WIDE_COLUMNS: Final = ODDS_PRE_AVG + ODDS_CLOSE
 OUTCOMES: Final = ("H", "D", "A")
 FINISHED: Final = "finished"
 SCHEDULED: Final = "scheduled"
+
+
+def season_start_year(code: str) -> int:
+    """Start year of a football-data season code ("9394" -> 1993, "0001" -> 2000, "2324" -> 2023).
+
+    Codes do not sort as strings across 1999/2000: sort by this. ValueError for anything but four digits.
+    """
+    if len(code) != 4 or not code.isdigit():
+        raise ValueError(f"season code must be four digits such as '2324', got {code!r}")
+    first = int(code[:2])
+    return 1900 + first if first >= 50 else 2000 + first

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from soccerpredict.data.columns import season_start_year
+
 __all__ = [
     "DIVISIONS",
     "Base",
@@ -71,14 +73,6 @@ NAMING_CONVENTION: Final = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def season_start_year(code: str) -> int:
-    """Start year of a football-data season code ("9394" -> 1993, "2324" -> 2023)."""
-    if len(code) != 4 or not code.isdigit():
-        raise ValueError(f"season code must be four digits such as '2324', got {code!r}")
-    first = int(code[:2])
-    return 1900 + first if first >= 50 else 2000 + first
 
 
 class Base(DeclarativeBase):

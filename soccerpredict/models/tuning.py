@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from soccerpredict.data.columns import season_start_year as _start_year
 from soccerpredict.errors import ConfigError, ModelError
 from soccerpredict.models.estimators import DEFAULT_PARAMS, SEARCH_SPACES, make_estimator, suggest_params
 from soccerpredict.models.metrics import log_loss
@@ -36,12 +37,12 @@ Fold = tuple[np.ndarray, np.ndarray]
 
 
 def season_start_year(code: str) -> int:
-    """Start year of a football-data season code ("9394" -> 1993, "0001" -> 2000, "2324" -> 2023)."""
-    # Same rule as soccerpredict.data.schema.season_start_year; codes do not sort as strings across 1999/2000.
-    if len(code) != 4 or not code.isdigit():
-        raise ModelError(f"season code must be four digits such as '2324', got {code!r}")
-    first = int(code[:2])
-    return 1900 + first if first >= 50 else 2000 + first
+    """Start year of a football-data season code (:func:`soccerpredict.data.columns.season_start_year`), with
+    :class:`ModelError` for a malformed code."""
+    try:
+        return _start_year(code)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from exc
 
 
 def ordered_seasons(seasons: Sequence[str] | ArrayLike) -> list[str]:
