@@ -25,6 +25,9 @@ from soccerpredict.models.tuning import ordered_seasons, season_start_year
 
 __all__ = [
     "CALIBRATION_METHODS",
+    "MIN_ISOTONIC_ROWS",
+    "PROBABILITY_FLOOR",
+    "FlooredClassifier",
     "TemperatureCalibrator",
     "TemperatureScaledClassifier",
     "calibrate",
@@ -34,6 +37,11 @@ __all__ = [
 #: Candidate methods, simplest first: on equal held-out log-loss the simpler one wins.
 CALIBRATION_METHODS: Final = ("none", "temperature", "isotonic")
 _EPS: Final = 1e-15
+#: Isotonic regression needs many rows per outcome (scikit-learn's guide: over ~1000); with fewer, "auto" skips it.
+MIN_ISOTONIC_ROWS: Final = 1000
+#: Isotonic regression maps whole score ranges to exactly 0; an outcome forecast at 0 that happens costs an
+#: unbounded log-loss. Calibrated probabilities are floored here and renormalised.
+PROBABILITY_FLOOR: Final = 1e-3
 
 
 def _softmax_of_log(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -119,6 +127,35 @@ class TemperatureScaledClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
 
 
+class FlooredClassifier(ClassifierMixin, BaseEstimator):
+    """A fitted classifier whose probabilities are floored at ``floor`` and renormalised; ``fit`` learns nothing."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["predict_proba"])],
+        "floor": [Interval(Real, 0, 1 / len(CLASSES), closed="left")],
+    }
+
+    def __init__(self, estimator: Any, floor: float = PROBABILITY_FLOOR) -> None:
+        self.estimator = estimator
+        self.floor = floor
+
+    def fit(self, X: Any = None, y: ArrayLike | None = None) -> FlooredClassifier:
+        """Check the parameters; the wrapped estimator is already fitted."""
+        self._validate_params()
+        self.classes_ = np.array(CLASSES)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The wrapped probabilities, each at least ``floor``, rows summing to 1."""
+        check_is_fitted(self, "classes_")
+        p = np.clip(np.asarray(self.estimator.predict_proba(X), dtype=float), self.floor, 1.0)
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable outcome per row."""
+        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
+
+
 def calibration_split(seasons: Sequence[str] | ArrayLike, n_seasons: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Row positions ``(fit_idx, cal_idx)``: the latest ``n_seasons`` seasons calibrate, the earlier ones fit."""
     codes = [str(s) for s in np.asarray(seasons, dtype=object)]
@@ -142,8 +179,8 @@ def _fit_method(model: Any, method: str, X: Any, y: np.ndarray) -> Any:
         return model
     if method == "temperature":
         return TemperatureScaledClassifier(FrozenEstimator(model)).fit(X, y)
-    # One-vs-rest isotonic per outcome, renormalised by sklearn so rows still sum to 1.
-    return CalibratedClassifierCV(FrozenEstimator(model), method="isotonic").fit(X, y)
+    # One-vs-rest isotonic per outcome, renormalised by sklearn so rows still sum to 1, then floored.
+    return FlooredClassifier(CalibratedClassifierCV(FrozenEstimator(model), method="isotonic").fit(X, y)).fit()
 
 
 def _rows(X: Any, idx: np.ndarray) -> Any:
@@ -184,12 +221,15 @@ def calibrate(
     labels = np.asarray(y_cal, dtype=np.int64)
     fit_idx, select_idx = _time_split(len(labels), order, select_fraction)
     X_select, y_select = _rows(X_cal, select_idx), labels[select_idx]
-    candidates = {}
+    candidates, skipped = {}, {}
     for name in CALIBRATION_METHODS:
+        if method == "auto" and name == "isotonic" and len(fit_idx) < MIN_ISOTONIC_ROWS:
+            skipped[name] = f"needs at least {MIN_ISOTONIC_ROWS} rows to fit, the slice gives {len(fit_idx)}"
+            continue
         fitted = _fit_method(model, name, _rows(X_cal, fit_idx), labels[fit_idx])
         candidates[name] = evaluate(fitted.predict_proba(X_select), y_select)
     # min() keeps the first of equal scores, and the candidates are listed simplest first.
-    chosen = method if method != "auto" else min(CALIBRATION_METHODS, key=lambda m: candidates[m]["log_loss"])
+    chosen = method if method != "auto" else min(candidates, key=lambda m: candidates[m]["log_loss"])
     final = _fit_method(model, chosen, X_cal, labels)
     report: dict[str, Any] = {
         "method": chosen,
@@ -199,6 +239,7 @@ def calibrate(
         "n_select": len(select_idx),
         "n_total": len(labels),
         "candidates": candidates,
+        "skipped": skipped,
         "temperature": final.temperature_ if chosen == "temperature" else None,
     }
     return final, report

@@ -13,6 +13,9 @@ from test_models_synthetic import ordered_logit_probs, synthetic_matches
 from soccerpredict.errors import ConfigError, ModelError
 from soccerpredict.models.calibration import (
     CALIBRATION_METHODS,
+    MIN_ISOTONIC_ROWS,
+    PROBABILITY_FLOOR,
+    FlooredClassifier,
     TemperatureCalibrator,
     TemperatureScaledClassifier,
     calibrate,
@@ -133,3 +136,24 @@ def test_unknown_method_is_a_config_error() -> None:
     X, y = _data(100, seed=8)
     with pytest.raises(ConfigError, match="platt"):
         calibrate(PoweredTruth().fit(X, y), X, y, method="platt")
+
+
+def test_a_small_slice_skips_isotonic_in_auto_and_says_why() -> None:
+    X, y = _data(600, seed=9)
+    model = PoweredTruth(power=2.0).fit(X, y)
+    _, report = calibrate(model, X, y, method="auto")
+    assert "isotonic" not in report["candidates"]
+    assert report["skipped"]["isotonic"] == f"needs at least {MIN_ISOTONIC_ROWS} rows to fit, the slice gives 300"
+    assert report["method"] in {"none", "temperature"}
+
+
+def test_isotonic_never_forecasts_zero() -> None:
+    # A tiny slice: isotonic regression maps whole score ranges to 0, which the floor must lift.
+    X, y = _data(200, seed=10)
+    model = PoweredTruth(power=3.0).fit(X, y)
+    calibrated, report = calibrate(model, X, y, method="isotonic")
+    assert isinstance(calibrated, FlooredClassifier) and report["method"] == "isotonic"
+    probs = calibrated.predict_proba(_data(2000, seed=11)[0])
+    assert probs.min() >= PROBABILITY_FLOOR / (1 + 3 * PROBABILITY_FLOOR)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert calibrated.classes_.tolist() == [0, 1, 2]
