@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml uv.lock
 
 install: $(STAMP)  ## create .venv from the lock file
 
-run: $(STAMP)  ## the main job on embedded defaults (ingest the sample, snapshot it, print where)
+run: $(STAMP)  ## the main job on embedded defaults: ingest the sample, train, serve the champion, print where
 	$(BIN)/soccerpredict demo
 
 test: $(STAMP)  ## the whole test suite (needs PostgreSQL, Redis, RabbitMQ on this machine)
