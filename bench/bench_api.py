@@ -25,9 +25,6 @@ import asyncio
 import json
 import os
 import platform
-import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,16 +33,13 @@ from typing import Any
 
 import httpx
 import numpy as np
+from loadgen import Connection, start
+
+from serving.stack import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "bench-api-key"
 WARMUP = 100
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def noop_app() -> Any:
@@ -61,11 +55,6 @@ def noop_app() -> Any:
     return app
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
 def wait_ok(url: str, log: Path, headers: dict[str, str] | None = None, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -76,28 +65,6 @@ def wait_ok(url: str, log: Path, headers: dict[str, str] | None = None, seconds:
             pass
         time.sleep(0.3)
     raise SystemExit(f"{url} not ready after {seconds} s:\n{log.read_text()[-3000:]}")
-
-
-class Connection:
-    """A minimal HTTP/1.1 keep-alive client connection."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> Connection:
-        return cls(*await asyncio.open_connection("127.0.0.1", port))
-
-    async def get(self, request: bytes) -> int:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-        await self.reader.readexactly(int(length.group(1)) if length else 0)
-        return int(head[9:12])
-
-    async def close(self) -> None:
-        self.writer.close()
-        await self.writer.wait_closed()
 
 
 def get_request(port: int, path: str) -> bytes:
@@ -111,7 +78,7 @@ async def measure(
     built = [get_request(port, p) for p in paths]
     connections = [await Connection.open(port) for _ in range(concurrency)]
     for i in range(warmup):
-        await connections[i % concurrency].get(built[i % len(built)])
+        await connections[i % concurrency].send(built[i % len(built)])
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     sent = 0
@@ -124,7 +91,7 @@ async def measure(
             if halfway is not None and i == requests // 2:
                 halfway()
             start = time.perf_counter()
-            status = await connection.get(built[i % len(built)])
+            status = await connection.send(built[i % len(built)])
             latencies.append(time.perf_counter() - start)
             statuses[status] = statuses.get(status, 0) + 1
 
@@ -181,12 +148,12 @@ def main() -> None:
         }
         redis_cmd = ["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1", "--save", ""]
         redis_cmd += ["--appendonly", "no", "--dir", str(scratch)]
-        redis = start(redis_cmd, env, scratch / "redis.log")
+        redis = start(redis_cmd, env, scratch / "redis.log", REPO)
         processes = [
             redis,
-            start([sys.executable, "-m", "serving.predictor"], env, scratch / "predictor.log"),
-            start([sys.executable, "-m", "serving.api", "--port", str(ports["api"])], env, scratch / "api.log"),
-            start([sys.executable, __file__, "--serve-noop", str(ports["noop"])], env, scratch / "noop.log"),
+            start([sys.executable, "-m", "serving.predictor"], env, scratch / "predictor.log", REPO),
+            start([sys.executable, "-m", "serving.api", "--port", str(ports["api"])], env, scratch / "api.log", REPO),
+            start([sys.executable, __file__, "--serve-noop", str(ports["noop"])], env, scratch / "noop.log", REPO),
         ]
         try:
             api, noop = f"http://127.0.0.1:{ports['api']}", f"http://127.0.0.1:{ports['noop']}"

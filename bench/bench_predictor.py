@@ -19,9 +19,6 @@ import asyncio
 import json
 import os
 import platform
-import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +29,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pandas as pd
+from loadgen import Connection, start
+
+from serving.stack import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "soccer-1x2"
@@ -82,17 +82,6 @@ def register_champion(tracking_uri: str, artifacts: str) -> str:
     return str(info.registered_model_version)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=log.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
 def wait_ready(base: str, log: Path, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -105,29 +94,6 @@ def wait_ready(base: str, log: Path, seconds: float = 300) -> None:
     raise SystemExit(f"{base} not ready after {seconds} s:\n{log.read_text()[-3000:]}")
 
 
-class Connection:
-    """A minimal HTTP/1.1 keep-alive connection: the benchmark should time the server, not an HTTP client."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> Connection:
-        return cls(*await asyncio.open_connection("127.0.0.1", port))
-
-    async def post(self, request: bytes) -> None:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-        if not head.startswith(b"HTTP/1.1 200") or length is None:
-            raise RuntimeError(f"unexpected response: {head!r}")
-        await self.reader.readexactly(int(length.group(1)))
-
-    async def close(self) -> None:
-        self.writer.close()
-        await self.writer.wait_closed()
-
-
 def infer_request(port: int, body: dict[str, Any]) -> bytes:
     """The bytes of one POST /infer, built once and sent as often as needed."""
     payload = json.dumps(body).encode()
@@ -138,12 +104,18 @@ def infer_request(port: int, body: dict[str, Any]) -> bytes:
     return head.encode() + payload
 
 
+async def _expect_ok(connection: Connection, request: bytes) -> None:
+    status = await connection.send(request)
+    if status != 200:
+        raise RuntimeError(f"unexpected response status {status}")
+
+
 async def measure(port: int, body: dict[str, Any], concurrency: int, requests: int) -> dict[str, float]:
     """Latency percentiles and throughput of ``requests`` POSTs with ``concurrency`` in flight."""
     request = infer_request(port, body)
     connections = [await Connection.open(port) for _ in range(concurrency)]
     for i in range(WARMUP):
-        await connections[i % concurrency].post(request)
+        await _expect_ok(connections[i % concurrency], request)
     latencies: list[float] = []
     remaining = requests
 
@@ -152,7 +124,7 @@ async def measure(port: int, body: dict[str, Any], concurrency: int, requests: i
         while remaining > 0:
             remaining -= 1
             start = time.perf_counter()
-            await connection.post(request)
+            await _expect_ok(connection, request)
             latencies.append(time.perf_counter() - start)
 
     began = time.perf_counter()

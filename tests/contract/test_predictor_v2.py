@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ import pandas as pd
 import pytest
 import redis
 
+from serving.stack import free_port
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
 from soccerpredict.data.store import ObjectStore
 
@@ -96,12 +96,6 @@ class Served:
 
     def version(self) -> str:
         return str(httpx.get(f"{self.base}/v2/models/{MODEL}").json()["versions"][0])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(predicate: Any, seconds: float, what: str, log: Path | None = None) -> None:

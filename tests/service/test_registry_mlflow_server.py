@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from serving.stack import free_port
 from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME
 from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
 from soccerpredict.registry.promotion import alias_version, list_versions, reject_version, set_alias
@@ -22,16 +22,10 @@ from soccerpredict.registry.promotion import alias_version, list_versions, rejec
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}"]
     command += ["--default-artifact-root", str(root / "mlartifacts"), "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", "1"]
