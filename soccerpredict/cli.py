@@ -98,6 +98,12 @@ def ingest_football_data(
     ] = None,
 ) -> None:
     """Load football-data.co.uk CSVs (results, statistics, odds) with idempotent upserts."""
+    if _ingest(targets, force=force, rejections_out=rejections_out).failed:
+        raise typer.Exit(code=1)
+
+
+def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  # type: ignore[no-untyped-def]
+    """Ingest with a progress bar, write every rejection to a CSV, print the summary; return it."""
     from soccerpredict.data.ingest import ingest_football_data as run_ingest
     from soccerpredict.data.ingest import plan_football_data
 
@@ -121,8 +127,7 @@ def ingest_football_data(
     out = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
     _write_rejections(summary.rejections(), out)
     _print_summary(summary, out)
-    if summary.failed:
-        raise typer.Exit(code=1)
+    return summary
 
 
 def _progress() -> Progress:
@@ -228,6 +233,8 @@ def backtest(
     import json
     import sys
 
+    import pandas as pd
+
     from soccerpredict.data.repository import load_match_frame
     from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
 
@@ -255,8 +262,8 @@ def backtest(
     command = "soccerpredict " + " ".join(sys.argv[1:])
     (folder / "backtest.md").write_text(render_study_markdown(result, command=command))
     result.by_group.to_csv(folder / "by_group.csv", index=False)
-    predictions = [frame.assign(forecaster=name) for name, frame in result.predictions.items()]
-    __import__("pandas").concat(predictions, ignore_index=True).to_parquet(folder / "predictions.parquet")
+    predictions = [preds.assign(forecaster=name) for name, preds in result.predictions.items()]
+    pd.concat(predictions, ignore_index=True).to_parquet(folder / "predictions.parquet")
     (folder / "goals.json").write_text(json.dumps({"goals": result.goals, "leaks": result.leaks}, indent=2))
     table = Table(title="quality goals")
     for column in ("track", "model RPS", "market RPS", "RPS - market [95% CI]", "met"):
@@ -346,7 +353,10 @@ def demo(
     if not data.exists():
         raise _fail(f"{data} does not exist: run from the repository root or pass --data FOLDER")
     settings = _settings()
-    changed = _demo_ingest(data, settings)
+    summary = _ingest([str(data)], force=False, rejections_out=None)
+    if summary.failed:
+        raise typer.Exit(code=1)
+    changed = summary.statuses()["loaded"] > 0  # a new or changed file: the champion was trained on other data
     export_raw(day=None)
     use_tracking(settings.tracking_uri)
     champion = _champion()
@@ -357,27 +367,11 @@ def demo(
     if champion is None:
         raise _fail(
             "the pipeline finished without a champion: the model did not pass the quality gate. Read "
-            f"{settings.home_dir / 'pipeline' / 'artifacts' / 'evaluation.json'} (quality_gate) and the model card; "
+            f"{settings.home_dir / 'pipeline' / 'artifacts' / 'reports' / 'evaluation.json'} (quality_gate) and the "
+            "model card; "
             "promote a version by hand with `soccerpredict registry promote` if you accept it"
         )
     _demo_serve(settings, champion, api_key=_demo_key(settings) or secrets.token_urlsafe(18), check=check)
-
-
-def _demo_ingest(data: Path, settings: Settings) -> bool:
-    """Ingest ``data``; whether any file was new or changed."""
-    from soccerpredict.data.ingest import ingest_football_data as run_ingest
-    from soccerpredict.data.ingest import plan_football_data
-
-    try:
-        summary = run_ingest(plan_football_data([str(data)]), _engine(settings), timeout=settings.http_timeout)
-    except SoccerPredictError as exc:
-        raise _fail(str(exc)) from exc
-    out = settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
-    _write_rejections(summary.rejections(), out)
-    _print_summary(summary, out)
-    if summary.failed:
-        raise typer.Exit(code=1)
-    return summary.statuses()["loaded"] > 0
 
 
 def _champion() -> str | None:
