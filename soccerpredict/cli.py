@@ -102,6 +102,41 @@ def ingest_football_data(
         raise typer.Exit(code=1)
 
 
+@ingest_app.command("odds")
+def ingest_odds(
+    location: Annotated[
+        str | None,
+        typer.Argument(help="File or URL to read instead of the source's own (default: football-data's fixtures.csv)."),
+    ] = None,
+    source: Annotated[str, typer.Option(help="Odds source (pluggable): football-data-fixtures.")] = (
+        "football-data-fixtures"
+    ),
+    force: Annotated[bool, typer.Option(help="Re-load divisions whose checksum was already loaded.")] = False,
+    rejections_out: Annotated[
+        Path | None,
+        typer.Option(help="CSV file for every rejected row (default: under SOCCER_HOME/reports)."),
+    ] = None,
+) -> None:
+    """Load upcoming fixtures with pre-match odds (one transaction per division); results are never overwritten."""
+    from soccerpredict.data.ingest import ingest_odds as run_ingest_odds
+    from soccerpredict.data.sources.odds import odds_source
+
+    settings = _settings()
+    try:
+        summary = run_ingest_odds(
+            odds_source(source, location), _engine(settings), force=force, timeout=settings.http_timeout
+        )
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    for outcome in summary.failed:
+        console.print(f"[red]failed[/] {outcome.ref.location}: {outcome.error}")
+    out = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
+    _write_rejections(summary.rejections(), out)
+    _print_summary(summary, out)
+    if summary.failed:
+        raise typer.Exit(code=1)
+
+
 def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  # type: ignore[no-untyped-def]
     """Ingest with a progress bar, write every rejection to a CSV, print the summary; return it."""
     from soccerpredict.data.ingest import ingest_football_data as run_ingest

@@ -12,11 +12,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from soccerpredict.data.parsed import Rejection
+from soccerpredict.data.columns import FINISHED, SCHEDULED
+from soccerpredict.data.parsed import ParsedFile, Rejection
 from soccerpredict.data.repository import LoadResult, load_parsed_file, unchanged_since_last_load
+from soccerpredict.data.schema import Match
 from soccerpredict.data.sources.football_data import (
     SourceRef,
     discover,
@@ -25,7 +29,10 @@ from soccerpredict.data.sources.football_data import (
 )
 from soccerpredict.errors import DataError
 
-__all__ = ["FileOutcome", "IngestSummary", "ingest_football_data", "plan_football_data"]
+if TYPE_CHECKING:
+    from soccerpredict.data.sources.odds import OddsSource
+
+__all__ = ["FileOutcome", "IngestSummary", "ingest_football_data", "ingest_odds", "plan_football_data"]
 
 
 @dataclass(slots=True)
@@ -141,6 +148,46 @@ def _ingest_one(ref: SourceRef, engine: Engine, force: bool, timeout: float) -> 
                 continue
             return outcome
     return outcome
+
+
+def ingest_odds(source: OddsSource, engine: Engine, *, force: bool = False, timeout: float = 60.0) -> IngestSummary:
+    """Fetch an odds source and load each of its divisions in its own transaction; failures are collected.
+
+    Fixtures load as scheduled matches with their pre-match prices; a fixture already in the database
+    keeps its identity (same division, date and teams), so a refresh updates prices in place.
+    """
+    start = time.perf_counter()
+    summary = IngestSummary()
+    for parsed in source.fetch(timeout=timeout):
+        outcome = FileOutcome(ref=SourceRef(parsed.source, parsed.div, parsed.season))
+        try:
+            _keep_results(engine, parsed)
+            outcome.rejections = list(parsed.rejections)
+            outcome.result = load_parsed_file(engine, parsed, force=force)
+        except DataError as exc:
+            outcome.error = str(exc)
+        summary.outcomes.append(outcome)
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _keep_results(engine: Engine, parsed: ParsedFile) -> None:
+    """Set aside fixtures the database already has as finished: a fixtures feed never overwrites a result."""
+    scheduled = parsed.matches[parsed.matches["status"] == SCHEDULED]
+    if scheduled.empty:
+        return
+    ids = scheduled["match_id"].tolist()
+    with engine.connect() as conn:
+        done = set(conn.scalars(select(Match.match_id).where(Match.match_id.in_(ids), Match.status == FINISHED)).all())
+    if not done:
+        return
+    gone = parsed.matches["match_id"].isin(done) & (parsed.matches["status"] == SCHEDULED)
+    for match_id, line in parsed.matches.loc[gone, ["match_id", "line"]].itertuples(index=False):
+        parsed.rejections.append(
+            Rejection(parsed.source, int(line), f"already finished in the database: {match_id} keeps its result")
+        )
+    parsed.matches = parsed.matches[~gone].reset_index(drop=True)
+    parsed.odds = parsed.odds[~parsed.odds["match_id"].isin(done)].reset_index(drop=True)
 
 
 #: Driver errors of two concurrent transactions that succeed when one of them is simply run again.

@@ -48,6 +48,7 @@ __all__ = [
     "OddsTriple",
     "SourceRef",
     "discover",
+    "divisions_in",
     "odds_triples",
     "parse_football_data",
     "read_source",
@@ -654,6 +655,14 @@ def _odds_reason(triple: OddsTriple, rule: int, raw: np.ndarray, prices: np.ndar
 
 
 # ------------------------------------------------------------------------------------------- parser
+
+
+def divisions_in(content: bytes, *, source: str) -> list[str]:
+    """The distinct non-empty ``Div`` values of a file, sorted (a multi-division file such as ``fixtures.csv``)."""
+    table = _read_table(_decode(content), source)
+    if not table.has("Div"):
+        return []
+    return sorted({code for code in table.text("Div").tolist() if code})
 
 
 def parse_football_data(
