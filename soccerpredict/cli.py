@@ -627,6 +627,43 @@ def pipeline_submit(
     console.print(f"started run {run_id} on {host}")
 
 
+@pipeline_app.command("should-retrain")
+def pipeline_should_retrain(
+    min_new_matches: Annotated[
+        int, typer.Option(help="Retrain when at least this many finished matches arrived since the champion.")
+    ] = 200,
+    max_drifted_share: Annotated[
+        float, typer.Option(help="Retrain when the published drift summary flags a larger share of features.")
+    ] = 0.3,
+) -> None:
+    """Decide whether to retrain (new finished matches since the champion, drift, or no champion): one JSON line."""
+    from soccerpredict.data.store import ObjectStore
+    from soccerpredict.registry.mlflow_log import use_tracking
+    from soccerpredict.registry.retrain import (
+        champion_registered_at,
+        decide_retrain,
+        finished_since,
+        published_drift_share,
+    )
+
+    settings = _settings()
+    try:
+        use_tracking(settings.tracking_uri)
+        champion = champion_registered_at()
+        decision = decide_retrain(
+            champion_version=champion[0] if champion else None,
+            new_matches=finished_since(_engine(settings), champion[1] if champion else None),
+            drifted_share=published_drift_share(ObjectStore.from_settings(settings)),
+            min_new_matches=min_new_matches,
+            max_drifted_share=max_drifted_share,
+        )
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    for reason in decision.reasons or ["nothing new enough to retrain on"]:
+        console.print(f"{'retrain' if decision.retrain else 'keep'}: {reason}", highlight=False)
+    print(decision.to_json())
+
+
 def main() -> None:
     """Entry point that turns SoccerPredict errors into one clear line and exit code 1."""
     try:
