@@ -165,6 +165,69 @@ def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  #
     return summary
 
 
+@ingest_app.command("whoscored")
+def ingest_whoscored(
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="Match-centre URLs (https://www.whoscored.com/Matches/<id>/Live/<Region>-<Tournament>-<YYYY>-"
+            "<YYYY>-<Home>-<Away>), fixtures-feed URLs, or saved pages (.html/.json, optionally .gz)."
+        ),
+    ],
+    div: Annotated[
+        str | None, typer.Option(help="football-data division (e.g. E0) when the URL does not name the tournament.")
+    ] = None,
+    season: Annotated[
+        str | None, typer.Option(help="football-data season code (e.g. 2021); default from the URL or the date.")
+    ] = None,
+    min_interval: Annotated[
+        float | None, typer.Option(help="Seconds between page loads (default SOCCER_SCRAPE_MIN_INTERVAL).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Re-load pages whose content was already loaded.")] = False,
+) -> None:
+    """Scrape WhoScored match centres (and fixtures feeds) into the football-data tables, idempotently."""
+    from soccerpredict.data.sources.whoscored import PageFetcher
+    from soccerpredict.data.sources.whoscored import ingest_whoscored as run_scrape
+
+    settings = _settings()
+    try:
+        engine = _engine(settings)
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    with PageFetcher.from_settings(settings, min_interval=min_interval) as fetcher, _progress() as progress:
+        task = progress.add_task("scraping", total=len(targets))
+
+        def report(outcome):  # type: ignore[no-untyped-def]
+            progress.update(task, advance=1)
+            _print_scrape(progress.console, outcome)
+
+        outcomes = run_scrape(targets, engine, fetcher=fetcher, div=div, season=season, force=force, on_target=report)
+    failed = sum(not outcome.ok for outcome in outcomes)
+    console.print(f"{len(outcomes) - failed} of {len(outcomes)} pages loaded")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _print_scrape(out: Console, outcome) -> None:  # type: ignore[no-untyped-def]
+    """One scraped page: its status and matches, then its rejections and notes."""
+    if outcome.error:
+        out.print(f"[red]failed[/] {outcome.target}: {outcome.error}")
+        return
+    for result in outcome.results:
+        counts = (
+            f"{result.matches_inserted} new, {result.matches_updated} updated, {result.matches_unchanged} unchanged"
+        )
+        out.print(f"{result.status} {result.source}: {counts}")
+    for line in outcome.matches[:10]:
+        out.print(f"  {line}")
+    if len(outcome.matches) > 10:
+        out.print(f"  … and {len(outcome.matches) - 10} more")
+    for rejection in outcome.rejections:
+        out.print(f"  [red]rejected[/] line {rejection.line}: {rejection.reason}")
+    for note in outcome.notes:
+        out.print(f"  [yellow]note[/] {note}")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description:<28}"),
@@ -234,6 +297,25 @@ def export_raw(
     console.print(f"{snapshot.matches} matches -> {snapshot.matches_uri}")
     console.print(f"{snapshot.odds} odds rows -> {snapshot.odds_uri}")
     console.print(f"manifest -> {snapshot.manifest_uri}")
+
+
+@export_app.command("file")
+def export_file(
+    path: Annotated[Path, typer.Argument(help="Local file to publish (a report, a JSON summary).")],
+    key: Annotated[
+        str, typer.Option(help="Key under the object store root, e.g. monitoring/data_quality/latest.json.")
+    ],
+) -> None:
+    """Publish one file to the object store under a key (what the DAGs use to publish reports)."""
+    from soccerpredict.data.store import ObjectStore
+
+    if not path.is_file():
+        raise _fail(f"nothing to publish: {path} is not a file")
+    try:
+        url = ObjectStore.from_settings(_settings()).write_bytes(key, path.read_bytes())
+    except SoccerPredictError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"{path} -> {url}")
 
 
 @app.command("backtest")

@@ -5,6 +5,7 @@
     ├── DataError                      input data cannot be used
     │   ├── SourceError                a source (file, folder, URL) cannot be read or fetched
     │   ├── SourceParseError           a file was read but is not a football-data/WhoScored file we understand
+    │   │   └── PageLayoutError        a scraped page lacks what its layout used to have (the site changed)
     │   ├── StoreError                 the object store (local folder or S3) failed
     │   └── ValidationGateError        a Great Expectations gate failed (carries the report)
     ├── ModelError                     training, tuning or evaluation cannot proceed
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ModelError",
+    "PageLayoutError",
     "PipelineError",
     "PredictorUnavailableError",
     "RegistryError",
@@ -54,6 +56,10 @@ class SourceError(DataError):
 
 class SourceParseError(DataError):
     """A source was read but its content is not in a format we understand."""
+
+
+class PageLayoutError(SourceParseError):
+    """A scraped page lacks the element or data its layout used to have: the site changed, update the scraper."""
 
 
 class StoreError(DataError):
