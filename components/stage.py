@@ -8,7 +8,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -47,7 +47,32 @@ class Stage:
 
 
 def run_stage_function(stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one stage with resolved paths (by artifact name) and its params sections; return its summary."""
+    """Run one stage with resolved paths (by artifact name) and its params sections; return its summary.
+
+    A stage of the table that fails records a failed pipeline run, and the table's last stage records a
+    successful one (:mod:`soccerpredict.monitoring.pipeline_runs`), under every orchestrator alike.
+    """
+    from components.stages import STAGES
+
+    in_table = any(stage is known for known in STAGES)
+    try:
+        summary = _run(stage, paths=paths, params=params)
+    except Exception as exc:
+        if in_table:
+            _record_run("failed", stage, f"{type(exc).__name__}: {exc}")
+        raise
+    if in_table and stage is STAGES[-1]:
+        _record_run("success", stage)
+    return summary
+
+
+def _record_run(status: Literal["success", "failed"], stage: Stage, error: str | None = None) -> None:
+    from soccerpredict.monitoring.pipeline_runs import record_run_quietly
+
+    record_run_quietly(status, stage=stage.name, error=error)
+
+
+def _run(stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any]) -> dict[str, Any]:
     missing = [name for name in stage.inputs.values() if not paths[name].exists()]
     if missing:
         raise PipelineError(f"stage {stage.name}: missing input(s) {missing}; run the stages that produce them first")

@@ -29,3 +29,5 @@ CARDS_KEY: Final = "predictions/latest/cards.json"
 #: Latest Evidently drift result (JSON summary) and its HTML report.
 DRIFT_SUMMARY_KEY: Final = "monitoring/drift/latest.json"
 DRIFT_REPORT_KEY: Final = "monitoring/drift/latest.html"
+#: The training pipeline's run record (JSON): runs by status, last success and failure times, the last run.
+PIPELINE_RUNS_KEY: Final = "monitoring/pipeline/runs.json"

@@ -202,16 +202,29 @@ class Card(BaseModel):
 
 
 class DriftSummary(BaseModel):
-    """The latest Evidently drift summary, passed through as the pipeline wrote it."""
+    """The latest Evidently drift summary, passed through as the pipeline (stage monitor_drift) wrote it:
+    per feature the score, the method Evidently chose, its threshold and whether the feature drifted."""
 
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
             "examples": [
                 {
-                    "generated_at": "2024-08-16T06:00:00",
-                    "drifted_features_share": 0.125,
-                    "features": {"elo_diff": {"score": 0.04, "method": "psi", "drifted": False}},
+                    "drifted_share": 0.125,
+                    "drifted_features": ["elo_diff"],
+                    "reference_rows": 5000,
+                    "current_rows": 180,
+                    "features": [
+                        {
+                            "feature": "elo_diff",
+                            "score": 0.012,
+                            "method": "K-S p_value",
+                            "threshold": 0.05,
+                            "drifted": True,
+                        }
+                    ],
+                    "current_from": "2024-06-17",
+                    "current_to": "2024-08-16",
                 }
             ]
         },

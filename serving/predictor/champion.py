@@ -12,15 +12,18 @@ The feature order is the model's signature: the training pipeline logs the model
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import numpy as np
 
 from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME, PROBABILITY_COLUMNS
 from soccerpredict.errors import ModelError, RegistryError, SoccerPredictError
+from soccerpredict.monitoring.metrics import record_evaluation
 
 __all__ = ["Champion", "ChampionLoader", "ChampionWatcher", "MlflowChampionLoader"]
 
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: The ``service`` label of ``model_info``.
 INFO_SERVICE: Final = "predictor"
+#: The run artifact folder holding the evaluate stage's report (logged by the register_model stage).
+EVALUATION_ARTIFACT: Final = "evaluation"
 _N_CLASSES: Final = len(PROBABILITY_COLUMNS)
 
 
@@ -39,6 +44,10 @@ class Champion:
     feature_names: tuple[str, ...]
     estimator: Any
     flavor: str = "sklearn"
+    #: The evaluate stage's report of this version's run (RPS and ECE per forecaster), when it was logged.
+    evaluation: Mapping[str, Any] | None = None
+    #: When this version got the alias it is served under (Unix time), when known.
+    promoted_at: float | None = None
 
     @property
     def n_features(self) -> int:
@@ -106,7 +115,37 @@ class MlflowChampionLoader:
         champion = Champion(version, _feature_names(meta, uri), _load_estimator(meta, local, uri), _flavor(meta))
         # Warm-up doubles as the contract check: three probabilities per row.
         champion.predict_proba(np.zeros((1, champion.n_features), dtype=np.float32))
-        return champion
+        evaluation, promoted_at = self._details(version)
+        return replace(champion, evaluation=evaluation, promoted_at=promoted_at)
+
+    def _details(self, version: str) -> tuple[dict[str, Any] | None, float | None]:
+        """The version's evaluation report and promotion time, for the metrics; missing ones are None."""
+        import mlflow
+
+        from soccerpredict.registry.promotion import promoted_at_tag
+
+        try:
+            found = self._mlflow_client().get_model_version(self.name, version)
+        except Exception as exc:  # metrics only: never fail a load for them
+            log.warning("cannot read the registry entry of version %s: %s", version, exc)
+            return None, None
+        tag = found.tags.get(promoted_at_tag(self.alias))
+        try:
+            promoted_at: float | None = float(tag) if tag else None
+        except ValueError:
+            promoted_at = None
+        if promoted_at is None and found.creation_timestamp:
+            promoted_at = found.creation_timestamp / 1000  # registered before promotion times were tagged
+        evaluation = None
+        if found.run_id:
+            try:
+                folder = mlflow.artifacts.download_artifacts(
+                    run_id=found.run_id, artifact_path=EVALUATION_ARTIFACT, tracking_uri=self.tracking_uri
+                )
+                evaluation = _read_report(Path(folder))
+            except Exception as exc:
+                log.info("version %s has no readable evaluation report: %s", version, exc)
+        return evaluation, promoted_at
 
     def _mlflow_client(self) -> Any:
         if self._client is None:
@@ -114,6 +153,19 @@ class MlflowChampionLoader:
 
             self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
         return self._client
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    # The folder holds one JSON file (evaluation.json under DVC, "evaluation" under Kubeflow).
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        try:
+            report = json.loads(file.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(report, dict) and "metrics" in report:
+            return report
+    return None
 
 
 def _feature_names(meta: Any, uri: str) -> tuple[str, ...]:
@@ -221,6 +273,12 @@ class ChampionWatcher:
             if old.version != new.version:
                 info.remove(INFO_SERVICE, MODEL_NAME, old.version)
         info.labels(service=INFO_SERVICE, model=MODEL_NAME, version=new.version).set(1)
+        promoted = self._metrics["model_champion_promoted_timestamp_seconds"]
+        if new.promoted_at is not None:
+            promoted.labels(model=MODEL_NAME).set(new.promoted_at)
+        else:
+            promoted.clear()
+        record_evaluation(self._metrics, new.evaluation)
         log.info(
             "serving %s version %s%s (%d features)",
             MODEL_NAME,

@@ -48,6 +48,8 @@ def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
     ``queue_prefix`` renames both queues (``{prefix}ml``, ``{prefix}api``), so test runs sharing one
     broker do not consume each other's jobs.
     """
+    from serving.worker import metrics  # noqa: F401  (connects celeryd_init: the worker command serves /metrics)
+
     ml, api = f"{queue_prefix}{ML_QUEUE}", f"{queue_prefix}{API_QUEUE}"
     _sqlite_folder(settings)
     app = Celery("soccerpredict", broker=settings.broker, backend=settings.backend, include=["serving.worker.tasks"])
@@ -70,6 +72,7 @@ def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
         soccer_predictor_url=settings.predictor_url,
         soccer_predictor_timeout=settings.predictor_timeout,
         soccer_redis_url=settings.redis_url,
+        soccer_worker_metrics_port=settings.worker_metrics_port,
     )
     return app
 

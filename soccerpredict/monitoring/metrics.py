@@ -1,19 +1,35 @@
 """Every Prometheus metric of SoccerPredict: name, type, labels and help, defined once.
 
-The facade, the predictor, the workers and the pipeline create their metrics from :data:`METRICS`
-through :func:`build` (an isolated registry in tests, the default registry in services); the alert
-rules and Grafana dashboards are checked against the same table.
+The facade, the predictor and the workers create their metrics from :data:`METRICS` through
+:func:`build` (an isolated registry in tests, the default registry in services); :data:`SET_BY` says
+which code sets each one. The batch pipeline exports nothing itself: what it publishes (drift summary,
+predictions, its run record) is exported by the facade through the ``record_*`` functions below. The
+alert rules (manifests/prometheus/) and Grafana dashboards (manifests/grafana/) are checked against
+this table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, Literal
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["LATENCY_BUCKETS", "METRICS", "MetricSpec", "Metrics", "build", "default_metrics", "metric_names"]
+__all__ = [
+    "LATENCY_BUCKETS",
+    "METRICS",
+    "SET_BY",
+    "MetricSpec",
+    "Metrics",
+    "build",
+    "default_metrics",
+    "metric_names",
+    "record_drift",
+    "record_evaluation",
+    "record_pipeline_runs",
+]
 
 Kind = Literal["counter", "gauge", "histogram"]
 
@@ -43,22 +59,70 @@ METRICS: Final = (
     MetricSpec("model_info", "gauge", "The model version being served (value 1).", ("service", "model", "version")),
     MetricSpec("model_swaps_total", "counter", "Champion hot swaps performed by the predictor.", ()),
     MetricSpec(
-        "model_champion_promoted_timestamp_seconds", "gauge", "When the served champion was promoted.", ("model",)
+        "model_champion_promoted_timestamp_seconds",
+        "gauge",
+        "When the served champion got its alias (its registration time if that was not recorded).",
+        ("model",),
+    ),
+    MetricSpec(
+        "model_eval_rps",
+        "gauge",
+        "Ranked probability score of each forecaster on the served champion's test seasons (lower is better).",
+        ("model", "test_seasons"),
+    ),
+    MetricSpec(
+        "model_calibration_error",
+        "gauge",
+        "Expected calibration error of each forecaster on the served champion's test seasons.",
+        ("model", "test_seasons"),
     ),
     MetricSpec("model_feature_drift_score", "gauge", "Evidently drift score per feature.", ("feature", "method")),
+    MetricSpec(
+        "model_feature_drifted", "gauge", "1 when the feature's drift test flags it as drifted, else 0.", ("feature",)
+    ),
     MetricSpec("model_drifted_features_share", "gauge", "Share of features flagged as drifted.", ()),
     MetricSpec(
-        "predictions_last_refresh_timestamp_seconds", "gauge", "When precomputed predictions were last loaded.", ()
+        "predictions_last_refresh_timestamp_seconds",
+        "gauge",
+        "When the precomputed predictions in service were produced by batch inference.",
+        (),
     ),
     MetricSpec("async_jobs_total", "counter", "Async jobs by task and final state.", ("task", "state")),
     MetricSpec("async_queue_depth", "gauge", "Messages waiting in a Celery queue.", ("queue",)),
     MetricSpec("pipeline_runs_total", "counter", "Training pipeline runs by final status.", ("status",)),
     MetricSpec("pipeline_last_success_timestamp_seconds", "gauge", "When the training pipeline last succeeded.", ()),
+    MetricSpec("pipeline_last_failure_timestamp_seconds", "gauge", "When a training pipeline run last failed.", ()),
 )
+
+#: Who sets each metric (the alert rules and dashboards rely on every one of them being set by someone).
+SET_BY: Final = {
+    "http_requests_total": "facade: serving.api.metrics.MetricsMiddleware",
+    "http_request_duration_seconds": "facade: serving.api.metrics.MetricsMiddleware",
+    "predictions_total": "facade: serving.api.routers.predict; predictor: serving.predictor.model",
+    "prediction_duration_seconds": "facade: serving.api.routers.predict; predictor: serving.predictor.model",
+    "prediction_cache_hits_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
+    "prediction_cache_misses_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
+    "prediction_cache_errors_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
+    "predictor_errors_total": "facade: serving.api.services.predictor_client",
+    "model_info": "facade: serving.api.services.predictor_client; predictor: serving.predictor.champion",
+    "model_swaps_total": "predictor: serving.predictor.champion",
+    "model_champion_promoted_timestamp_seconds": "predictor: serving.predictor.champion (registry tag)",
+    "model_eval_rps": "predictor: serving.predictor.champion (the champion run's evaluation.json)",
+    "model_calibration_error": "predictor: serving.predictor.champion (the champion run's evaluation.json)",
+    "model_feature_drift_score": "facade: serving.api.services.precomputed (published drift summary)",
+    "model_feature_drifted": "facade: serving.api.services.precomputed (published drift summary)",
+    "model_drifted_features_share": "facade: serving.api.services.precomputed (published drift summary)",
+    "predictions_last_refresh_timestamp_seconds": "facade: serving.api.services.precomputed",
+    "async_jobs_total": "facade: serving.api.routers.predict (queued); worker: serving.worker.tasks (outcomes)",
+    "async_queue_depth": "worker: serving.worker.metrics (broker sampler)",
+    "pipeline_runs_total": "facade: serving.api.services.precomputed (run record the pipeline publishes)",
+    "pipeline_last_success_timestamp_seconds": "facade: serving.api.services.precomputed (run record)",
+    "pipeline_last_failure_timestamp_seconds": "facade: serving.api.services.precomputed (run record)",
+}
 
 
 def metric_names() -> set[str]:
-    """Every exported series name, including the suffixes Prometheus adds (_bucket, _count, _sum, _created)."""
+    """Every exported series name a query may use, with the histogram suffixes (_bucket, _count, _sum)."""
     names: set[str] = set()
     for spec in METRICS:
         names.add(spec.name)
@@ -96,3 +160,86 @@ def build(registry: CollectorRegistry) -> Metrics:
 def default_metrics() -> Metrics:
     """The metrics on the process-wide default registry (created once, on first use)."""
     return build(REGISTRY)
+
+
+# What the services read from the pipeline's published results, set on the metrics above. Pure functions of
+# the JSON the pipeline writes, so the services stay thin and the mapping is tested once.
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _drift_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    # The monitor_drift stage writes a list of {feature, score, method, threshold, drifted}; a mapping
+    # feature -> {score, method, drifted} is read too.
+    features = summary.get("features") or []
+    if isinstance(features, Mapping):
+        return [{"feature": name, **row} for name, row in features.items() if isinstance(row, Mapping)]
+    return [dict(row) for row in features if isinstance(row, Mapping) and row.get("feature")]
+
+
+def record_drift(metrics: Metrics, summary: Mapping[str, Any]) -> None:
+    """Set ``model_feature_drift_score``, ``model_feature_drifted`` and ``model_drifted_features_share``
+    from a drift summary (features that left the summary lose their series)."""
+    rows = _drift_rows(summary)
+    score, flag = metrics["model_feature_drift_score"], metrics["model_feature_drifted"]
+    score.clear()
+    flag.clear()
+    for row in rows:
+        feature = str(row["feature"])
+        value = _number(row.get("score"))
+        if value is not None:
+            score.labels(feature=feature, method=str(row.get("method") or "unknown")).set(value)
+        if isinstance(row.get("drifted"), bool):
+            flag.labels(feature=feature).set(1.0 if row["drifted"] else 0.0)
+    share = _number(summary.get("drifted_share", summary.get("drifted_features_share")))
+    flags = [row["drifted"] for row in rows if isinstance(row.get("drifted"), bool)]
+    if share is None and flags:
+        share = sum(flags) / len(flags)
+    if share is not None:
+        metrics["model_drifted_features_share"].set(share)
+
+
+def record_evaluation(metrics: Metrics, report: Mapping[str, Any] | None) -> None:
+    """Set ``model_eval_rps`` and ``model_calibration_error`` per forecaster from an ``evaluation.json``
+    (the ``evaluate`` stage's report). The evaluated model is labelled ``champion``; None clears both."""
+    rps, ece = metrics["model_eval_rps"], metrics["model_calibration_error"]
+    rps.clear()
+    ece.clear()
+    if not report:
+        return
+    data = report.get("data") or {}
+    seasons = ",".join(str(s) for s in data.get("test_seasons") or []) or "unknown"
+    model_key = report.get("model_key", "model")
+    for name, scores in (report.get("metrics") or {}).items():
+        if not isinstance(scores, Mapping):
+            continue
+        label = "champion" if name == model_key else str(name)
+        for gauge, key in ((rps, "rps"), (ece, "ece")):
+            value = _number(scores.get(key))
+            if value is not None:
+                gauge.labels(model=label, test_seasons=seasons).set(value)
+
+
+def record_pipeline_runs(metrics: Metrics, record: Mapping[str, Any], seen: MutableMapping[str, int]) -> None:
+    """Mirror the pipeline's run record (see :mod:`soccerpredict.monitoring.pipeline_runs`) on the metrics.
+
+    ``pipeline_runs_total`` goes up by what the record gained since the last call (``seen`` keeps the
+    counts already counted, per status); the timestamps are set as recorded.
+    """
+    runs = record.get("runs") or {}
+    counter = metrics["pipeline_runs_total"]
+    for status, count in runs.items():
+        total = int(count) if isinstance(count, int) else 0
+        gained = total - seen.get(status, 0)
+        if gained > 0:
+            counter.labels(status=str(status)).inc(gained)
+        seen[status] = max(total, seen.get(status, 0))
+    for key, name in (
+        ("last_success", "pipeline_last_success_timestamp_seconds"),
+        ("last_failure", "pipeline_last_failure_timestamp_seconds"),
+    ):
+        value = _number(record.get(key))
+        if value is not None:
+            metrics[name].set(value)

@@ -7,6 +7,7 @@ champion or reject one; rejected versions are tagged and never promoted automati
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "alias_version",
     "decide_champion",
     "list_versions",
+    "promoted_at_tag",
     "reject_version",
     "set_alias",
 ]
@@ -90,7 +92,15 @@ def set_alias(alias: str, version: str, *, model_name: str = MODEL_NAME, force: 
         raise RegistryError(f"{model_name} has no version {version}: {exc}") from exc
     if REJECTED_TAG in tags and not force:
         raise RegistryError(f"{model_name} version {version} was rejected ({tags[REJECTED_TAG]}); use --force")
+    moved = alias_version(alias, model_name) != version
     client.set_registered_model_alias(model_name, alias, version)
+    if moved:  # the predictor exports the champion's age from this tag
+        client.set_model_version_tag(model_name, version, promoted_at_tag(alias), f"{time.time():.0f}")
+
+
+def promoted_at_tag(alias: str) -> str:
+    """The model-version tag holding when the version last got ``alias`` (Unix seconds)."""
+    return f"{alias}_promoted_at"
 
 
 def reject_version(version: str, reason: str, *, model_name: str = MODEL_NAME) -> None:

@@ -126,7 +126,9 @@ def test_a_new_version_replaces_the_old_one(
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.6))
     assert _eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
     assert client.get("/predict/predictions/", headers=HEADERS).json()["published_version"] != first
-    assert registry.get_sample_value("predictions_last_refresh_timestamp_seconds") > time.time() - 60
+    # When batch inference produced the predictions in service (their features_as_of, UTC), not when they loaded.
+    produced = pd.Timestamp("2024-08-15 06:00", tz="UTC").timestamp()
+    assert registry.get_sample_value("predictions_last_refresh_timestamp_seconds") == produced
 
 
 def test_requests_never_wait_for_a_reload(client: TestClient, store: ObjectStore) -> None:

@@ -1,8 +1,11 @@
-"""Objects the pipeline publishes (batch predictions, cards, drift), held in memory and kept current.
+"""Objects the pipeline publishes (batch predictions, cards, drift, run record), held in memory and kept current.
 
 A background loop asks the store for each object's version (ETag on S3, mtime on disk) every
 ``precomputed_poll_seconds`` and reloads only what changed, in a worker thread. Requests read the
 snapshot in hand and never wait for a reload; a failed reload keeps the previous snapshot.
+
+A reload also sets the metrics that describe it: when the predictions were produced, the drift gauges,
+and the pipeline's runs (the facade is the long-running process that exports what the batch jobs leave).
 """
 
 from __future__ import annotations
@@ -15,12 +18,19 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
-from soccerpredict.artifacts import CARDS_KEY, DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY, PREDICTIONS_KEY
+from soccerpredict.artifacts import (
+    CARDS_KEY,
+    DRIFT_REPORT_KEY,
+    DRIFT_SUMMARY_KEY,
+    PIPELINE_RUNS_KEY,
+    PREDICTIONS_KEY,
+)
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import StoreError
+from soccerpredict.monitoring.metrics import record_drift, record_pipeline_runs
 
 __all__ = ["PrecomputedService", "PredictionTable", "PublishedObject", "Snapshot"]
 
@@ -105,6 +115,20 @@ class PredictionTable:
         records.sort(key=lambda r: (r["date"] or date.min, r["match_id"]))
         return cls(rows=tuple(records), by_id={r["match_id"]: r for r in records})
 
+    def produced_at(self) -> float | None:
+        """When batch inference produced these rows (the newest ``features_as_of``), as a Unix time."""
+        stamps = []
+        for row in self.rows:
+            value = row.get("features_as_of")
+            if value is None:
+                continue
+            try:
+                stamp = datetime.fromisoformat(str(value))
+            except ValueError:
+                continue
+            stamps.append((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
+        return max(stamps, default=None)
+
     def select(self, *, div: str | None, date_from: date | None, date_to: date | None) -> list[dict[str, Any]]:
         """Rows matching a division and an inclusive date range (None: no bound)."""
         return [
@@ -124,12 +148,14 @@ class PrecomputedService:
         self.cards: PublishedObject[list[dict[str, Any]]] = PublishedObject(store, CARDS_KEY, json.loads)
         self.drift: PublishedObject[dict[str, Any]] = PublishedObject(store, DRIFT_SUMMARY_KEY, json.loads)
         self.drift_report: PublishedObject[bytes] = PublishedObject(store, DRIFT_REPORT_KEY, bytes)
-        self._refreshed = metrics["predictions_last_refresh_timestamp_seconds"]
+        self.pipeline_runs: PublishedObject[dict[str, Any]] = PublishedObject(store, PIPELINE_RUNS_KEY, json.loads)
+        self._metrics = metrics
+        self._runs_counted: dict[str, int] = {}
         self.first_pass = asyncio.Event()
 
     def objects(self) -> Iterable[PublishedObject[Any]]:
         """Everything this service keeps current."""
-        return (self.predictions, self.cards, self.drift, self.drift_report)
+        return (self.predictions, self.cards, self.drift, self.drift_report, self.pipeline_runs)
 
     async def refresh(self) -> None:
         """Check every object once; reload the changed ones off the event loop."""
@@ -139,9 +165,26 @@ class PrecomputedService:
             except Exception:  # a broken publish must not stop the loop: keep serving the last good one
                 log.exception("cannot reload %s; keeping the previous version", obj.key)
                 continue
-            if changed and obj is self.predictions:
-                self._refreshed.set(time.time())
+            if changed:
+                self._observe(obj)
         self.first_pass.set()
+
+    def _observe(self, obj: PublishedObject[Any]) -> None:
+        """Set the metrics of an object that was just (re)loaded."""
+        snapshot = obj.current
+        if snapshot is None:
+            return
+        try:
+            if obj is self.predictions:
+                produced = snapshot.data.produced_at()
+                gauge = self._metrics["predictions_last_refresh_timestamp_seconds"]
+                gauge.set(produced if produced is not None else snapshot.loaded_at)
+            elif obj is self.drift and isinstance(snapshot.data, dict):
+                record_drift(self._metrics, snapshot.data)
+            elif obj is self.pipeline_runs and isinstance(snapshot.data, dict):
+                record_pipeline_runs(self._metrics, snapshot.data, self._runs_counted)
+        except Exception:  # metrics must never break serving what was loaded
+            log.exception("cannot export the metrics of %s", obj.key)
 
     async def run(self, interval: float) -> None:
         """Refresh forever, every ``interval`` seconds (cancel the task to stop)."""

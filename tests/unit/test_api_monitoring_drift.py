@@ -1,0 +1,162 @@
+"""``GET /monitoring/drift`` and ``/monitoring/drift/report``: what the monitor_drift stage publishes, served by the
+facade (API key required), and the drift gauges it sets on ``/metrics``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from api_doubles import StubPredictor
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
+
+from serving.api.app import create_app
+from soccerpredict.artifacts import DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY
+from soccerpredict.data.store import ObjectStore
+from soccerpredict.settings import Settings
+
+KEY = "drift-test-key"
+HEADERS = {"X-API-Key": KEY}
+SUMMARY = {
+    "drifted_share": 0.5,
+    "drifted_features": ["elo_diff"],
+    "reference_rows": 5000,
+    "current_rows": 180,
+    "features": [
+        {"feature": "elo_diff", "score": 0.012, "method": "K-S p_value", "threshold": 0.05, "drifted": True},
+        {"feature": "rest_days_diff", "score": 0.04, "method": "Wasserstein distance (normed)", "threshold": 0.1,
+         "drifted": False},
+    ],
+    "current_from": "2024-06-17",
+    "current_to": "2024-08-16",
+}  # fmt: skip
+REPORT = b"<html><body><h1>Data drift</h1></body></html>"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ObjectStore:
+    return ObjectStore((tmp_path / "store").as_uri())
+
+
+@pytest.fixture
+def client(tmp_path: Path, store: ObjectStore) -> Iterator[TestClient]:
+    settings = Settings(home=tmp_path / "home", api_keys=[KEY], precomputed_poll_seconds=0.05)
+    app = create_app(settings, predictor=StubPredictor({}), store=store, registry=CollectorRegistry())
+    with TestClient(app) as client:
+        yield client
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
+
+
+def samples(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    found = {}
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name:
+                found[tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
+def publish(store: ObjectStore, summary: dict[str, Any], report: bytes = REPORT) -> None:
+    store.write_json(DRIFT_SUMMARY_KEY, summary)
+    store.write_bytes(DRIFT_REPORT_KEY, report)
+
+
+@pytest.mark.parametrize("path", ["/monitoring/drift", "/monitoring/drift/report"])
+def test_drift_needs_an_api_key(client: TestClient, path: str) -> None:
+    for headers in ({}, {"X-API-Key": "wrong"}):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "APIKey"
+
+
+def test_summary_has_score_method_threshold_and_flag_per_feature(client: TestClient, store: ObjectStore) -> None:
+    publish(store, SUMMARY)
+    response = eventually(lambda: (r := client.get("/monitoring/drift", headers=HEADERS)).status_code == 200 and r)
+    assert response, "the published summary never appeared"
+    body = response.json()
+    assert body["drifted_share"] == 0.5
+    assert {f["feature"]: (f["score"], f["method"], f["threshold"], f["drifted"]) for f in body["features"]} == {
+        "elo_diff": (0.012, "K-S p_value", 0.05, True),
+        "rest_days_diff": (0.04, "Wasserstein distance (normed)", 0.1, False),
+    }
+
+
+def test_html_report_is_served_as_html(client: TestClient, store: ObjectStore) -> None:
+    publish(store, SUMMARY)
+    response = eventually(
+        lambda: (r := client.get("/monitoring/drift/report", headers=HEADERS)).status_code == 200 and r
+    )
+    assert response, "the published report never appeared"
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.content == REPORT
+
+
+def test_loading_a_summary_sets_the_drift_gauges(client: TestClient, store: ObjectStore) -> None:
+    publish(store, SUMMARY)
+    assert eventually(lambda: samples(client, "model_feature_drift_score"))
+    assert samples(client, "model_feature_drift_score") == {
+        (("feature", "elo_diff"), ("method", "K-S p_value")): 0.012,
+        (("feature", "rest_days_diff"), ("method", "Wasserstein distance (normed)")): 0.04,
+    }
+    assert samples(client, "model_feature_drifted") == {
+        (("feature", "elo_diff"),): 1.0,
+        (("feature", "rest_days_diff"),): 0.0,
+    }
+    assert samples(client, "model_drifted_features_share") == {(): 0.5}
+
+    # A new summary replaces the series: features that left it disappear.
+    features: list[dict[str, Any]] = SUMMARY["features"]  # type: ignore[assignment]
+    newer = {**SUMMARY, "drifted_share": 0.0, "features": [{**features[1], "score": 0.01}]}
+    store.write_json(DRIFT_SUMMARY_KEY, newer)
+    assert eventually(lambda: samples(client, "model_drifted_features_share") == {(): 0.0})
+    assert samples(client, "model_feature_drift_score") == {
+        (("feature", "rest_days_diff"), ("method", "Wasserstein distance (normed)")): 0.01
+    }
+
+
+def test_a_broken_publish_keeps_the_last_summary_and_gauges(client: TestClient, store: ObjectStore) -> None:
+    publish(store, SUMMARY)
+    assert eventually(lambda: samples(client, "model_drifted_features_share") == {(): 0.5})
+    store.write_bytes(DRIFT_SUMMARY_KEY, b"{not json")
+    time.sleep(0.3)  # several polls
+    assert client.get("/monitoring/drift", headers=HEADERS).json()["drifted_share"] == 0.5
+    assert samples(client, "model_drifted_features_share") == {(): 0.5}
+
+
+def test_the_real_evidently_summary_round_trips(client: TestClient, store: ObjectStore) -> None:
+    """What compute_drift (the monitor_drift stage) writes is what the endpoint and the gauges read."""
+    from soccerpredict.monitoring.drift import compute_drift
+
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({"elo_diff": rng.normal(0, 1, 400), "rest_days_diff": rng.normal(0, 1, 400)})
+    current = pd.DataFrame({"elo_diff": rng.normal(2, 1, 120), "rest_days_diff": rng.normal(0, 1, 120)})
+    result = compute_drift(reference, current, ["elo_diff", "rest_days_diff"])
+    publish(store, result.summary(), result.html.encode())
+    response = eventually(lambda: (r := client.get("/monitoring/drift", headers=HEADERS)).status_code == 200 and r)
+    assert response
+    features = {f["feature"]: f for f in response.json()["features"]}
+    assert set(features) == {"elo_diff", "rest_days_diff"}
+    for row in features.values():
+        assert {"score", "method", "threshold", "drifted"} <= set(row)
+    assert features["elo_diff"]["drifted"] is True
+    assert eventually(lambda: samples(client, "model_feature_drifted").get((("feature", "elo_diff"),)) == 1.0)
+    scores = samples(client, "model_feature_drift_score")
+    assert {dict(labels)["feature"] for labels in scores} == {"elo_diff", "rest_days_diff"}
+    assert samples(client, "model_drifted_features_share") == {(): result.drifted_share}
+    report = client.get("/monitoring/drift/report", headers=HEADERS)
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "<html" in report.text.lower()
