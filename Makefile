@@ -5,8 +5,10 @@ UV := $(PYTHON) -m uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.synced
 
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,11 +20,29 @@ $(STAMP): pyproject.toml uv.lock
 
 install: $(STAMP)  ## create .venv from the lock file
 
+system-deps:  ## Debian's chromium, chromium-driver, prometheus (promtool), prometheus-alertmanager (amtool)
+	@bash .ci/system-deps.sh
+
+$(AIRFLOW_STAMP): airflow/requirements.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) venv --quiet --allow-existing --python 3.11 $(AIRFLOW_VENV)
+	$(UV) pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r airflow/requirements.lock
+	@touch $(AIRFLOW_STAMP)
+
+airflow-install: $(AIRFLOW_STAMP)  ## create .venv-airflow (Airflow 3.3, its own environment) from its lock file
+
+airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements.in
+	$(UV) pip compile --quiet --python-version 3.11 airflow/requirements.in -o airflow/requirements.lock
+
 run: $(STAMP)  ## the main job on embedded defaults: ingest the sample, train, serve the champion, print where
 	$(BIN)/soccerpredict demo
 
-test: $(STAMP)  ## the whole test suite (needs PostgreSQL, Redis, RabbitMQ on this machine)
+test: $(STAMP) $(AIRFLOW_STAMP) system-deps  ## every test: main suite, then the DAGs in the Airflow env (needs PostgreSQL, Redis, RabbitMQ)
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-airflow
+
+test-airflow: $(STAMP) $(AIRFLOW_STAMP)  ## the DAG tests, in .venv-airflow (DagBag, structure, dag.test() of the ingestion DAGs)
+	$(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider -o addopts="-ra --strict-markers" tests/airflow
 
 test-fast: $(STAMP)  ## tests without real services or the full data set
 	$(BIN)/pytest -q -m "not service and not slow"
@@ -31,6 +51,9 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+docs: $(STAMP)  ## build the MkDocs site strictly (site/)
+	$(BIN)/mkdocs build --strict --quiet
 
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
