@@ -3,12 +3,12 @@
 Three things, used by the deploy tests:
 
 - :func:`tree_problems`: what kustomize would refuse or silently get wrong, checked without kustomize: every
-  resource, patch and generator file exists; nothing is read from outside ``manifests/``, and the only files read
-  from outside a kustomization's own folder are the shared monitoring configuration (``manifests/prometheus``,
-  ``manifests/grafana``); no base contains the folder that refers to it (kustomize's cycle rule); every patch
-  matches an object of the resources it patches.
-- :func:`render_kustomize`: the real render (``kustomize build`` or ``kubectl kustomize``) with the load
-  restrictor relaxed, or None when neither tool is installed.
+  resource, patch and generator file exists; nothing is read from outside ``manifests/``; no file (resource,
+  patch, generator input) is read from outside its kustomization's own folder, which is kustomize's default load
+  restrictor (only resource *folders*, i.e. other kustomizations, may sit elsewhere); no base contains the folder
+  that refers to it (kustomize's cycle rule); every patch matches an object of the resources it patches.
+- :func:`render_kustomize`: the real render (``kustomize build`` or ``kubectl kustomize``) with kustomize's
+  default load restrictor, or None when neither tool is installed.
 - :func:`render_python`: a small renderer of the subset of kustomize this tree uses (resources, configMapGenerator
   without the name hash, strategic-merge patches merging lists by ``name``, JSON 6902 ``add``/``replace``/``remove``
   patches, regex targets). The tests compare it with the real render when kustomize is there, and use it when not.
@@ -31,9 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
 BASE = MANIFESTS / "base"
 OVERLAYS = {"local": MANIFESTS / "overlays" / "local", "prod": MANIFESTS / "overlays" / "prod"}
-#: Folders whose files a kustomization may read from outside its own folder (hence the relaxed load restrictor).
-SHARED_CONFIG_DIRS = (MANIFESTS / "prometheus", MANIFESTS / "grafana")
-LOAD_RESTRICTOR_FLAG = "--load-restrictor=LoadRestrictionsNone"
+#: The kustomizations generating the monitoring ConfigMaps from the files beside them (resources of the base).
+MONITORING_KUSTOMIZATIONS = (MANIFESTS / "prometheus", MANIFESTS / "grafana")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 Obj = dict[str, Any]
@@ -169,8 +168,11 @@ def _check(kust: Kustomization, referrers: list[Path], problems: list[str]) -> l
     for file in kust.generator_files:
         if not file.is_file():
             problems.append(f"{where}: generator file {file} does not exist")
-        elif not _inside(file, kust.root) and not any(_inside(file, shared) for shared in SHARED_CONFIG_DIRS):
-            problems.append(f"{where}: generator file {file} is outside the folder and outside {SHARED_CONFIG_DIRS}")
+        elif not _inside(file, kust.root):
+            problems.append(
+                f"{where}: generator file {file} is outside the kustomization's folder "
+                "(the default load restrictor refuses it; generate it in a kustomization beside the file)"
+            )
     for patch in kust.patches:
         if "path" in patch:
             file = kust.root / str(patch["path"])
@@ -202,15 +204,20 @@ def _kustomize_major(command: list[str]) -> int:
 
 
 def kustomize_command() -> list[str] | None:
-    """The command that renders a kustomization with the relaxed load restrictor, or None without a kustomize v5.
+    """The command that renders a kustomization (default load restrictor), or None without a kustomize v5.
 
     kubectl embeds kustomize (v5 since kubectl 1.27); Debian's kubernetes-client 1.20 embeds v2, which knows
-    neither ``patches`` nor the flag, so it counts as absent.
+    no ``patches``, so it counts as absent.
     """
     if shutil.which("kustomize") and _kustomize_major(["kustomize", "version"]) >= 5:
-        return ["kustomize", "build", LOAD_RESTRICTOR_FLAG]
+        return ["kustomize", "build"]
+    return kubectl_kustomize_command()
+
+
+def kubectl_kustomize_command() -> list[str] | None:
+    """``kubectl kustomize`` (what ``kubectl apply -k`` renders with), or None without a kubectl embedding v5."""
     if shutil.which("kubectl") and _kustomize_major(["kubectl", "version", "--client", "-o", "json"]) >= 5:
-        return ["kubectl", "kustomize", LOAD_RESTRICTOR_FLAG]
+        return ["kubectl", "kustomize"]
     return None
 
 
