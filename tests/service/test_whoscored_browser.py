@@ -32,6 +32,8 @@ from soccerpredict.data.ingest import ingest_football_data, plan_football_data
 from soccerpredict.data.repository import load_match_frame, load_odds
 from soccerpredict.data.schema import TeamAlias
 from soccerpredict.data.sources import whoscored as ws
+from soccerpredict.data.sources.browser import PageFetcher, Politeness, start_browser
+from soccerpredict.data.whoscored_ingest import ingest_whoscored
 from soccerpredict.settings import Settings
 
 pytestmark = pytest.mark.service
@@ -141,15 +143,15 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def browser(settings: Settings) -> Iterator[Any]:
-    driver = ws.start_browser(settings, arguments=[OFFLINE])
+    driver = start_browser(settings, arguments=[OFFLINE])
     yield driver
     driver.quit()
 
 
-def fetcher(browser: Any, **politeness: Any) -> ws.PageFetcher:
+def fetcher(browser: Any, **politeness: Any) -> PageFetcher:
     """A fetcher on the module's browser (never closed here: the browser fixture quits it)."""
     values = {"min_interval": 0.0, "retries": 2, "backoff": 0.1, "page_timeout": 10.0, "ready_timeout": 0.5}
-    return ws.PageFetcher(lambda: browser, politeness=ws.Politeness(**(values | politeness)))
+    return PageFetcher(lambda: browser, politeness=Politeness(**(values | politeness)))
 
 
 @pytest.fixture
@@ -190,7 +192,7 @@ def test_scraped_match_is_the_football_data_match(site: Site, browser: Any, engi
     load_football_data(engine)
     before = snapshot(engine)
     url = site.url(MATCH_PATH)
-    [outcome] = ws.ingest_whoscored([url], engine, fetcher=fetcher(browser))
+    [outcome] = ingest_whoscored([url], engine, fetcher=fetcher(browser))
     assert outcome.ok, outcome.error
     assert outcome.kind == "match-centre"
     assert outcome.matches == ["E0 2021 2021-01-12 Burnley 0-1 Man United (finished)"]
@@ -219,7 +221,7 @@ def test_scraped_match_is_the_football_data_match(site: Site, browser: Any, engi
 def test_fixtures_feed_through_chromium_json_view(site: Site, browser: Any, engine: Engine) -> None:
     load_football_data(engine)
     before = snapshot(engine)
-    [outcome] = ws.ingest_whoscored([site.url(FEED_PATH)], engine, fetcher=fetcher(browser))
+    [outcome] = ingest_whoscored([site.url(FEED_PATH)], engine, fetcher=fetcher(browser))
     assert outcome.ok, outcome.error
     assert outcome.kind == "fixtures"
     [result] = outcome.results
@@ -238,17 +240,17 @@ def test_fixtures_feed_through_chromium_json_view(site: Site, browser: Any, engi
 def test_scraping_twice_writes_nothing_new(site: Site, browser: Any, engine: Engine) -> None:
     url = site.url(MATCH_PATH)
     pages = fetcher(browser)
-    [first] = ws.ingest_whoscored([url], engine, fetcher=pages)
+    [first] = ingest_whoscored([url], engine, fetcher=pages)
     assert first.results[0].matches_inserted == 1
     assert first.notes == [
         "teams new to the database: 'Burnley', 'Man United'; if a club is already stored under another name, "
         "add its WhoScored spelling to WHOSCORED_TEAM_ALIASES and re-scrape"
     ]
     written, logged = snapshot(engine), log_count(engine)
-    [second] = ws.ingest_whoscored([url], engine, fetcher=pages)
+    [second] = ingest_whoscored([url], engine, fetcher=pages)
     assert second.results[0].status == "unchanged"
     assert (snapshot(engine), log_count(engine)) == (written, logged)
-    [forced] = ws.ingest_whoscored([url], engine, fetcher=pages, force=True)
+    [forced] = ingest_whoscored([url], engine, fetcher=pages, force=True)
     assert (forced.results[0].status, forced.results[0].matches_unchanged) == ("loaded", 1)
     assert snapshot(engine) == written, "a forced re-load rewrites no row (it only logs the attempt)"
     # football-data, loaded afterwards, takes the same row over rather than adding a second one.
@@ -275,7 +277,7 @@ def test_retries_after_a_server_error_and_a_timeout(site: Site, browser: Any) ->
 def test_gives_up_after_the_retries(site: Site, browser: Any) -> None:
     path = f"{MATCH_PATH}?down"
     site.routes[path] = Route(live_page(), script=[(503, 0.0)] * 3)
-    [outcome] = ws.ingest_whoscored([site.url(path)], None, fetcher=fetcher(browser, retries=2))
+    [outcome] = ingest_whoscored([site.url(path)], None, fetcher=fetcher(browser, retries=2))
     assert outcome.error is not None
     assert f"could not load {site.url(path)} in 3 attempts (HTTP 503; HTTP 503; HTTP 503)" in outcome.error
     assert len(site.asked(path)) == 3
@@ -283,10 +285,10 @@ def test_gives_up_after_the_retries(site: Site, browser: Any) -> None:
 
 def test_changed_layout_is_reported_through_the_browser(site: Site, browser: Any) -> None:
     url = site.url(PREVIEW_PATH)
-    [outcome] = ws.ingest_whoscored([url], None, fetcher=fetcher(browser))
+    [outcome] = ingest_whoscored([url], None, fetcher=fetcher(browser))
     assert outcome.error is not None
     assert f"no matchCentreData in {url}: expected a script containing 'matchCentreData" in outcome.error
-    [missing] = ws.ingest_whoscored([site.url("/Matches/1/Live/x")], None, fetcher=fetcher(browser))
+    [missing] = ingest_whoscored([site.url("/Matches/1/Live/x")], None, fetcher=fetcher(browser))
     assert missing.error is not None and "answered HTTP 404" in missing.error
 
 
@@ -329,7 +331,7 @@ def test_remote_grid(site: Site, settings: Settings) -> None:
                     break
             time.sleep(0.1)
         remote = Settings(selenium_url=f"http://127.0.0.1:{port}")
-        driver = ws.start_browser(remote, arguments=[OFFLINE])
+        driver = start_browser(remote, arguments=[OFFLINE])
         try:
             page = fetcher(driver).fetch(site.url(MATCH_PATH), ready=["matchCentreData"])
         finally:
@@ -341,7 +343,7 @@ def test_remote_grid(site: Site, settings: Settings) -> None:
 
 
 def test_browser_profile_is_removed(settings: Settings) -> None:
-    driver = ws.start_browser(settings, arguments=[OFFLINE])
+    driver = start_browser(settings, arguments=[OFFLINE])
     profile = Path(driver.capabilities["chrome"]["userDataDir"])
     assert profile.is_dir() and profile.name.startswith("soccerpredict-chromium-")
     driver.quit()

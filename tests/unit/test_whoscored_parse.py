@@ -22,7 +22,9 @@ from soccerpredict.data.db import create_db_engine, migrate
 from soccerpredict.data.ingest import ingest_football_data, plan_football_data
 from soccerpredict.data.repository import load_match_frame
 from soccerpredict.data.sources import whoscored as ws
+from soccerpredict.data.sources.browser import PageFetcher, Politeness, start_browser
 from soccerpredict.data.sources.football_data import parse_football_data
+from soccerpredict.data.whoscored_ingest import ingest_whoscored
 from soccerpredict.errors import ConfigError, PageLayoutError, SourceError, SourceParseError
 from soccerpredict.settings import Settings
 
@@ -318,10 +320,10 @@ def test_scheduled_fixture_then_result_then_football_data(tmp_path: Path, sqlite
     before["tournaments"][0]["matches"][0] |= {"status": 1, "homeScore": None, "awayScore": None}
     (tmp_path / "before.json").write_text(json.dumps(before))
     (tmp_path / "after.json").write_text(json.dumps(feed()))
-    [outcome] = ws.ingest_whoscored([str(tmp_path / "before.json")], engine)
+    [outcome] = ingest_whoscored([str(tmp_path / "before.json")], engine)
     assert outcome.ok and outcome.results[0].matches_inserted == 50
     assert load_match_frame(engine, status="scheduled")["match_id"].tolist() == ["E0-20210101-everton-west-ham"]
-    [outcome] = ws.ingest_whoscored([str(tmp_path / "after.json")], engine)
+    [outcome] = ingest_whoscored([str(tmp_path / "after.json")], engine)
     assert (outcome.results[0].matches_updated, outcome.results[0].matches_unchanged) == (1, 49)
     assert load_match_frame(engine, status="scheduled").empty
     summary = ingest_football_data(plan_football_data([str(SAMPLE_E0_2021)]), engine)
@@ -398,9 +400,9 @@ class FakeDriver:
         self.quit_called = True
 
 
-def fetcher(driver: FakeDriver, clock: FakeClock, **politeness: Any) -> ws.PageFetcher:
+def fetcher(driver: FakeDriver, clock: FakeClock, **politeness: Any) -> PageFetcher:
     settings = {"min_interval": 5.0, "retries": 3, "backoff": 2.0, "ready_timeout": 0.0} | politeness
-    return ws.PageFetcher(lambda: driver, politeness=ws.Politeness(**settings), sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
+    return PageFetcher(lambda: driver, politeness=Politeness(**settings), sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
 
 
 def test_retries_back_off_exponentially_on_timeouts_browser_errors_and_5xx() -> None:
@@ -450,9 +452,9 @@ def test_client_errors_are_not_retried() -> None:
 def test_missing_chromium_is_a_config_error(tmp_path: Path) -> None:
     settings = Settings(chromium_path=tmp_path / "chromium", selenium_url=None)
     with pytest.raises(ConfigError, match=r"Chromium not found at .*chromium: install it .*SOCCER_SELENIUM_URL"):
-        ws.start_browser(settings)
+        start_browser(settings)
 
 
 def test_backoff_is_capped() -> None:
-    politeness = ws.Politeness(backoff=2.0, backoff_max=10.0)
+    politeness = Politeness(backoff=2.0, backoff_max=10.0)
     assert [politeness.delay(k) for k in (1, 2, 3, 4, 5)] == [2.0, 4.0, 8.0, 10.0, 10.0]

@@ -1,82 +1,59 @@
 """WhoScored: match-centre pages and season fixtures feeds, parsed into the football-data tables.
 
-Pure layer (page text in, :class:`ParsedFile` out): :func:`extract_match_centre` finds the ``matchCentreData``
-object a match-centre page embeds in an inline script, :func:`parse_match_centre` reads teams, score, team
-statistics and events from it, :func:`parse_page` turns a page (or a fixtures feed) into parsed files keyed
-like football-data's: the same division codes (:data:`WHOSCORED_TOURNAMENTS`), season codes, canonical team
-names (:data:`WHOSCORED_TEAM_ALIASES` on top of the shipped map) and match ids.
+Pure (page text in, :class:`ParsedFile` out; no browser, network, files or database):
+:func:`extract_match_centre` finds the ``matchCentreData`` object a match-centre page embeds in an inline
+script, :func:`parse_match_centre` reads teams, score, team statistics and events from it, :func:`parse_page`
+turns a page (or a fixtures feed) into parsed files keyed like football-data's: the same division codes
+(:data:`WHOSCORED_TOURNAMENTS`), season codes, canonical team names (:data:`WHOSCORED_TEAM_ALIASES` on top of
+the shipped map) and match ids. :func:`merge_with_existing` decides what a parsed file becomes over the rows
+already stored: football-data.co.uk stays the reference, so a match it already finished keeps its values,
+WhoScored only fills what is missing (and disagreements are reported), and scraping a match never changes a
+football-data row.
 
-Edges: :class:`PageFetcher` loads pages in headless Chromium (or on a remote Selenium grid) at a polite pace,
-retrying with exponential backoff; :func:`ingest_whoscored` loads the parsed pages with the repository.
-football-data.co.uk stays the reference: a match it already finished keeps its values, WhoScored only fills
-what is missing (and disagreements are reported), so scraping a match never changes a football-data row.
+The edges are elsewhere: :mod:`soccerpredict.data.sources.browser` loads pages in Chromium,
+:mod:`soccerpredict.data.whoscored_ingest` reads, parses and loads them with the repository.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import hashlib
 import html as html_lib
 import json
-import os
 import re
-import shutil
-import tempfile
-import time
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Engine, select
 
 from soccerpredict.data.columns import FINISHED, MATCH_COLUMNS, ODDS_COLUMNS, SCHEDULED, STAT_COLUMNS
 from soccerpredict.data.parsed import ParsedFile, Rejection
-from soccerpredict.data.repository import (
-    LoadResult,
-    load_match_frame,
-    load_odds,
-    load_parsed_file,
-    unchanged_since_last_load,
-)
-from soccerpredict.data.schema import Team
 from soccerpredict.data.sources.football_data import season_of
 from soccerpredict.data.teams import TeamNames, default_team_names, team_slug
-from soccerpredict.errors import ConfigError, PageLayoutError, SoccerPredictError, SourceError, SourceParseError
-
-if TYPE_CHECKING:
-    from selenium.webdriver.remote.webdriver import WebDriver
-
-    from soccerpredict.settings import Settings
+from soccerpredict.errors import PageLayoutError, SourceParseError
 
 __all__ = [
+    "MATCH_CENTRE_KEY",
+    "READY_MARKERS",
     "WHOSCORED_TEAM_ALIASES",
     "WHOSCORED_TOURNAMENTS",
     "MatchCentre",
     "MatchEvent",
-    "PageFetcher",
+    "PageKind",
     "ParsedPage",
-    "Politeness",
-    "ScrapeOutcome",
     "TeamSheet",
     "division_of",
     "extract_match_centre",
-    "ingest_whoscored",
+    "match_centre_file",
     "merge_with_existing",
     "parse_fixtures_feed",
     "parse_match_centre",
     "parse_page",
-    "read_saved_page",
-    "start_browser",
     "whoscored_team_names",
 ]
 
-#: WhoScored "<Region>-<Tournament>" (as in its URLs: region and tournament names, non-alphanumerics as "-")
 #: -> football-data division. E0 is checked against real pages (tests/fixtures/whoscored); the others follow
 #: the same naming and fail loudly (unknown tournament) if WhoScored spells them otherwise.
 WHOSCORED_TOURNAMENTS: Final[dict[str, str]] = {
@@ -127,6 +104,8 @@ STATUS_SCHEDULED: Final = 1
 STATUS_FINISHED: Final = 6
 #: football-data dates and kick-off times are UK time.
 UK: Final = "Europe/London"
+#: Text one of which a loaded WhoScored page holds once its data is there: a match centre or a fixtures feed.
+READY_MARKERS: Final = (MATCH_CENTRE_KEY, '"tournaments"')
 PageKind = Literal["match-centre", "fixtures"]
 
 
@@ -747,352 +726,3 @@ def _disagreements(new: Mapping[str, Any], old: Mapping[str, Any]) -> list[str]:
         if pd.notna(a) and pd.notna(b) and a != b:
             notes.append(f"{new['match_id']} {column}: kept {b!r} from the database, WhoScored says {a!r}")
     return notes
-
-
-# ---------------------------------------------------------------------------------------- the browser
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Politeness:
-    """How gently pages are loaded."""
-
-    #: Minimum seconds from the end of one page load to the start of the next.
-    min_interval: float = 5.0
-    #: Retries after a timeout, a browser error or HTTP 429/5xx (so ``retries + 1`` attempts in all).
-    retries: int = 3
-    #: Seconds before the first retry; doubled on each further retry, up to ``backoff_max``.
-    backoff: float = 2.0
-    backoff_max: float = 120.0
-    #: Seconds a page may take to load.
-    page_timeout: float = 30.0
-    #: Seconds to wait for the expected data to show up in a loaded page (a bot check may redirect first).
-    ready_timeout: float = 10.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> Politeness:
-        """Politeness from ``SOCCER_SCRAPE_*`` settings, with explicit overrides (None: keep the setting)."""
-        values: dict[str, Any] = {
-            "min_interval": settings.scrape_min_interval,
-            "retries": settings.scrape_retries,
-            "backoff": settings.scrape_backoff,
-            "page_timeout": settings.scrape_page_timeout,
-        }
-        values |= {key: value for key, value in overrides.items() if value is not None}
-        return cls(**values)
-
-    def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number ``retry`` (1-based)."""
-        return float(min(self.backoff * 2 ** (retry - 1), self.backoff_max))
-
-
-#: Chromium switches for scraping: headless, and no background traffic of its own (updates, sync, metrics).
-CHROMIUM_ARGUMENTS: Final = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-)
-
-
-def start_browser(settings: Settings, *, arguments: Iterable[str] = ()) -> WebDriver:
-    """A session on the remote Selenium grid in ``SOCCER_SELENIUM_URL``, else a local headless Chromium.
-
-    The local browser is started with the given chromedriver, so Selenium Manager never runs (it would go to
-    the network); its profile lives in a temporary folder removed with the driver. Extra Chromium switches
-    (a proxy, host rules) come from ``SOCCER_CHROMIUM_ARGUMENTS`` and ``arguments``.
-    """
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_AVOID_STATS", "true")
-    options = Options()
-    for argument in (*CHROMIUM_ARGUMENTS, *settings.chromium_arguments, *arguments):
-        options.add_argument(argument)
-    if settings.selenium_url:
-        return webdriver.Remote(command_executor=settings.selenium_url, options=options)
-    for what, path, variable in (
-        ("Chromium", settings.chromium_path, "SOCCER_CHROMIUM_PATH"),
-        ("chromedriver", settings.chromedriver_path, "SOCCER_CHROMEDRIVER_PATH"),
-    ):
-        if not Path(path).is_file():
-            raise ConfigError(
-                f"{what} not found at {path}: install it (apt-get install chromium chromium-driver), "
-                f"set {variable}, or use a Selenium grid with SOCCER_SELENIUM_URL"
-            )
-    profile = tempfile.mkdtemp(prefix="soccerpredict-chromium-")
-    options.binary_location = str(settings.chromium_path)
-    options.add_argument(f"--user-data-dir={profile}")
-    try:
-        driver = webdriver.Chrome(service=Service(executable_path=str(settings.chromedriver_path)), options=options)
-    except Exception:
-        shutil.rmtree(profile, ignore_errors=True)
-        raise
-    weakref.finalize(driver, shutil.rmtree, profile, True)
-    return driver
-
-
-#: The navigation's HTTP status (0 when the browser shows its own error page); null where not supported.
-_STATUS_SCRIPT: Final = "const n = performance.getEntriesByType('navigation')[0]; return n ? n.responseStatus : null;"
-
-
-class _TransientLoadError(Exception):
-    """A page load that may work when tried again."""
-
-
-class PageFetcher:
-    """Loads pages in one browser session: rate-limited, retried with exponential backoff.
-
-    The browser starts on the first load (a fetcher that only reads files never starts one) and is
-    restarted when its session dies. Use as a context manager, or call :meth:`close`.
-    """
-
-    def __init__(
-        self,
-        start: Callable[[], WebDriver],
-        *,
-        politeness: Politeness | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._start = start
-        self.politeness = politeness or Politeness()
-        self._sleep = sleep
-        self._clock = clock
-        self._driver: WebDriver | None = None
-        #: When the last page load ended.
-        self._last_load: float | None = None
-        #: Every load attempt: (url, outcome), outcome "ok" or why it failed; for reports and tests.
-        self.attempts: list[tuple[str, str]] = []
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> PageFetcher:
-        """A fetcher with the browser and politeness of the settings."""
-        return cls(lambda: start_browser(settings), politeness=Politeness.from_settings(settings, **overrides))
-
-    def __enter__(self) -> PageFetcher:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Quit the browser, if one was started."""
-        driver, self._driver = self._driver, None
-        if driver is not None:
-            with contextlib.suppress(Exception):  # already dead: nothing left to stop
-                driver.quit()
-
-    def fetch(self, url: str, *, ready: Sequence[str] = ()) -> str:
-        """The page source of ``url`` once loaded (and, within ``ready_timeout``, holding one of ``ready``).
-
-        Raises :class:`SourceError` for an HTTP error other than 429/5xx, or when every attempt failed.
-        """
-        failures: list[str] = []
-        for attempt in range(self.politeness.retries + 1):
-            if attempt:
-                self._sleep(self.politeness.delay(attempt))
-            try:
-                page = self._load(url, ready)
-            except _TransientLoadError as exc:
-                failures.append(str(exc))
-                self.attempts.append((url, str(exc)))
-                continue
-            self.attempts.append((url, "ok"))
-            return page
-        raise SourceError(
-            f"could not load {url} in {len(failures)} attempts ({'; '.join(failures)}); the site may be down "
-            "or rate limiting: retry later, or raise SOCCER_SCRAPE_MIN_INTERVAL"
-        )
-
-    def _wait_turn(self) -> None:
-        if self._last_load is not None:
-            wait = self.politeness.min_interval - (self._clock() - self._last_load)
-            if wait > 0:
-                self._sleep(wait)
-
-    def _load(self, url: str, ready: Sequence[str]) -> str:
-        from selenium.common.exceptions import (
-            InvalidSessionIdException,
-            NoSuchWindowException,
-            TimeoutException,
-            WebDriverException,
-        )
-
-        self._wait_turn()
-        try:
-            driver = self._browser()
-            try:
-                driver.get(url)
-            finally:  # counted from the end of a load, the server sees at least min_interval between requests
-                self._last_load = self._clock()
-            status = driver.execute_script(_STATUS_SCRIPT)
-            self._check_status(url, status)
-            if ready:
-                self._wait_ready(driver, ready)
-            return str(driver.page_source)
-        except TimeoutException as exc:
-            raise _TransientLoadError(f"timed out after {self.politeness.page_timeout:g} s") from exc
-        except (InvalidSessionIdException, NoSuchWindowException) as exc:
-            self.close()  # the next attempt starts a new browser
-            raise _TransientLoadError(f"browser session lost: {exc.msg or type(exc).__name__}") from exc
-        except WebDriverException as exc:
-            raise _TransientLoadError(f"browser error: {(exc.msg or type(exc).__name__).splitlines()[0]}") from exc
-
-    def _browser(self) -> WebDriver:
-        if self._driver is None:
-            self._driver = self._start()
-            self._driver.set_page_load_timeout(self.politeness.page_timeout)
-        return self._driver
-
-    @staticmethod
-    def _check_status(url: str, status: Any) -> None:
-        if status is None or not isinstance(status, int | float):
-            return  # the browser does not say: judge the page by its content
-        code = int(status)
-        if code == 0:
-            raise _TransientLoadError("no response (connection failed)")
-        if code == 429 or code >= 500:
-            raise _TransientLoadError(f"HTTP {code}")
-        if code >= 400:
-            raise SourceError(f"{url} answered HTTP {code}: check the URL")
-
-    def _wait_ready(self, driver: WebDriver, ready: Sequence[str]) -> None:
-        from selenium.common.exceptions import TimeoutException
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        with contextlib.suppress(TimeoutException):  # the parser says what is missing, with the page's title
-            WebDriverWait(driver, self.politeness.ready_timeout, poll_frequency=0.25).until(
-                lambda d: any(marker in d.page_source for marker in ready)
-            )
-
-
-# ------------------------------------------------------------------------------------------ ingestion
-
-
-@dataclass(slots=True)
-class ScrapeOutcome:
-    """What happened to one URL or saved page."""
-
-    target: str
-    kind: PageKind | None = None
-    results: list[LoadResult] = field(default_factory=list)
-    #: One line per match loaded: "E0 2021 2021-01-12 Burnley 0-1 Man United (finished)".
-    matches: list[str] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    #: Disagreements with the stored rows, team names new to the database.
-    notes: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the page was read and loaded (or was already loaded)."""
-        return self.error is None
-
-
-def _is_url(target: str) -> bool:
-    return target.lower().startswith(("http://", "https://"))
-
-
-def read_saved_page(path: str) -> str:
-    """The text of a saved page or JSON (``.gz`` is decompressed); :class:`SourceError` if it cannot be read."""
-    try:
-        content = Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or exc}; pass a file or an http(s) URL") from exc
-    if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
-    return content.decode("utf-8", errors="replace")
-
-
-def ingest_whoscored(
-    targets: Sequence[str],
-    engine: Engine,
-    *,
-    fetcher: PageFetcher | None = None,
-    teams: TeamNames | None = None,
-    div: str | None = None,
-    season: str | None = None,
-    force: bool = False,
-    on_target: Callable[[ScrapeOutcome], None] | None = None,
-) -> list[ScrapeOutcome]:
-    """Scrape (URLs, through ``fetcher``) or read (saved pages) each target and load it; errors are collected."""
-    teams = teams if teams is not None else whoscored_team_names()
-    outcomes = []
-    for target in targets:
-        outcome = ScrapeOutcome(target)
-        try:
-            page = _read_target(target, fetcher)
-            parsed = parse_page(page, source=target, teams=teams, div=div, season=season)
-            outcome.kind = parsed.kind
-            for file in parsed.files:
-                _load_one(engine, file, parsed.aliases, outcome, force=force)
-        except SoccerPredictError as exc:
-            outcome.error = str(exc)
-        outcomes.append(outcome)
-        if on_target is not None:
-            on_target(outcome)
-    return outcomes
-
-
-def _read_target(target: str, fetcher: PageFetcher | None) -> str:
-    if not _is_url(target):
-        return read_saved_page(target)
-    if fetcher is None:
-        raise ConfigError(f"{target} is a URL but no browser was given to load it")
-    return fetcher.fetch(target, ready=(MATCH_CENTRE_KEY, '"tournaments"'))
-
-
-def _load_one(
-    engine: Engine, parsed: ParsedFile, aliases: Mapping[str, str], outcome: ScrapeOutcome, *, force: bool
-) -> None:
-    outcome.rejections += parsed.rejections
-    outcome.matches += [_describe(row) for row in _records(parsed.matches)]
-    previous = None if force else unchanged_since_last_load(engine, parsed.source, parsed.checksum)
-    if previous is not None:
-        outcome.results.append(previous)
-        return
-    existing, odds = _stored(engine, parsed)
-    merged, notes = merge_with_existing(parsed, existing, odds)
-    names = set(merged.matches["home_team"]) | set(merged.matches["away_team"])
-    outcome.notes += notes + _new_teams(engine, names)
-    used = {raw: name for raw, name in aliases.items() if name in names}
-    outcome.results.append(load_parsed_file(engine, merged, force=force, aliases=used))
-
-
-def _stored(engine: Engine, parsed: ParsedFile) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The stored rows and odds of the file's matches."""
-    if parsed.matches.empty:
-        return parsed.matches.iloc[:0], pd.DataFrame(columns=list(ODDS_COLUMNS))
-    ids = set(parsed.matches["match_id"])
-    divisions, seasons = sorted(set(parsed.matches["div"])), sorted(set(parsed.matches["season"]))
-    frame = load_match_frame(engine, divisions=divisions, seasons=seasons)
-    odds = load_odds(engine, divisions=divisions, seasons=seasons)
-    return frame.loc[frame["match_id"].isin(ids)], odds.loc[odds["match_id"].isin(ids)]
-
-
-def _new_teams(engine: Engine, names: Iterable[str]) -> list[str]:
-    """A note naming the teams the database does not know yet: a missing alias would split a club in two."""
-    wanted = sorted(names)
-    if not wanted:
-        return []
-    with engine.connect() as conn:
-        known = set(conn.scalars(select(Team.name).where(Team.name.in_(wanted))))
-    new = [name for name in wanted if name not in known]
-    if not new:
-        return []
-    return [
-        f"teams new to the database: {', '.join(map(repr, new))}; if a club is already stored under another "
-        "name, add its WhoScored spelling to WHOSCORED_TEAM_ALIASES and re-scrape"
-    ]
-
-
-def _describe(row: Mapping[str, Any]) -> str:
-    day = pd.Timestamp(row["date"]).date()
-    score = f"{row['fthg']}-{row['ftag']}" if pd.notna(row["fthg"]) else "v"
-    return f"{row['div']} {row['season']} {day} {row['home_team']} {score} {row['away_team']} ({row['status']})"
