@@ -33,6 +33,8 @@ app.add_typer(params_app, name="params")
 app.add_typer(pipeline_app, name="pipeline")
 registry_app = typer.Typer(help="The MLflow model registry: versions, aliases, human decisions.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
+docs_app = typer.Typer(help="The docs site's generated reference pages (API, stages).", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
 
 console = Console()
 DEFAULT_SAMPLE = Path("data/sample/football-data")
@@ -186,8 +188,8 @@ def ingest_whoscored(
     force: Annotated[bool, typer.Option(help="Re-load pages whose content was already loaded.")] = False,
 ) -> None:
     """Scrape WhoScored match centres (and fixtures feeds) into the football-data tables, idempotently."""
-    from soccerpredict.data.sources.whoscored import PageFetcher
-    from soccerpredict.data.sources.whoscored import ingest_whoscored as run_scrape
+    from soccerpredict.data.sources.browser import PageFetcher
+    from soccerpredict.data.whoscored_ingest import ingest_whoscored as run_scrape
 
     settings = _settings()
     try:
@@ -744,6 +746,17 @@ def pipeline_should_retrain(
     for reason in decision.reasons or ["nothing new enough to retrain on"]:
         console.print(f"{'retrain' if decision.retrain else 'keep'}: {reason}", highlight=False)
     print(decision.to_json())
+
+
+@docs_app.command("generate")
+def docs_generate(
+    out: Annotated[Path, typer.Option(help="The docs folder (MkDocs docs_dir).")] = Path("docs"),
+) -> None:
+    """Regenerate docs/reference/ (api.md and openapi.json from the facade, stages.md from the stage table)."""
+    from soccerpredict.reference_docs import write_reference_docs
+
+    for path in write_reference_docs(out):
+        console.print(f"wrote {path}")
 
 
 def main() -> None:
