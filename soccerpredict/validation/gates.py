@@ -188,9 +188,14 @@ def _odds_specs(frame: pd.DataFrame) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def _result_consistent(frame: pd.DataFrame) -> pd.Series:
-    diff = frame["fthg"].astype("Float64") - frame["ftag"].astype("Float64")
+    """FTR agrees with the full-time score; a row without both goals has nothing to disagree with (other checks
+    flag a finished match without a score)."""
+    diff = (frame["fthg"].astype("Float64") - frame["ftag"].astype("Float64")).to_numpy(
+        dtype="float64", na_value=np.nan
+    )
     expected = np.select([diff > 0, diff < 0], ["H", "A"], default="D")
-    return pd.Series(np.asarray(frame["ftr"] == expected, dtype=bool), index=frame.index)
+    agrees = np.asarray(frame["ftr"].to_numpy(dtype=object) == expected, dtype=bool)
+    return pd.Series(np.isnan(diff) | agrees, index=frame.index)
 
 
 def _expectation(kind: str, column: str, kwargs: dict[str, Any]) -> Any:

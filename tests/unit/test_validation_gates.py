@@ -135,3 +135,23 @@ def test_enforce_raises_with_a_report_naming_each_failure() -> None:
     with pytest.raises(ValidationGateError, match="_home_is_not_away") as info:
         enforce(raw_gate(frame))
     assert info.value.report["success"] is False
+
+
+def _with_fixtures() -> pd.DataFrame:
+    fixtures = _fixtures()
+    fixtures["match_id"] = [f"E0-{d:%Y%m%d}-fixture-{i}" for i, d in enumerate(fixtures["date"])]
+    return pd.concat([_matches(), fixtures], ignore_index=True)
+
+
+def test_raw_gate_accepts_fixtures_among_finished_matches() -> None:
+    # The real archive has one: G1 2018/19 Panathinaikos-Olympiakos, never played, so no score and no result.
+    result = raw_gate(_with_fixtures())
+    assert result.success, [str(f) for f in result.failures]
+
+
+def test_result_check_ignores_rows_without_a_score_but_catches_the_rest() -> None:
+    frame = _with_fixtures()
+    frame.loc[0, "ftr"] = "A" if frame.loc[0, "ftr"] != "A" else "H"
+    result = raw_gate(frame)
+    assert not result.success
+    assert any("_result_matches_score" in str(f) for f in result.failures)
