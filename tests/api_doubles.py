@@ -10,6 +10,9 @@ processes and benchmarks reach it over real HTTP.
 
 :class:`StubPredictor` is an in-process object with the facade's ``Predictor`` interface, for tests
 that are not about HTTP (auth, OpenAPI).
+
+:func:`eventually` polls until a background refresh (the facade's published objects, a worker's gauge)
+has happened.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -29,6 +33,16 @@ from serving.api.services.predictor_client import InferResult, ModelMetadata
 from soccerpredict.errors import UnknownMatchError
 
 MODEL = "soccer-1x2"
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Call ``check`` until it returns something truthy or ``timeout`` seconds pass; return its last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
 
 
 def closed_port_url() -> str:

@@ -16,15 +16,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from api_doubles import FakeV2Predictor, closed_port_url
+from api_doubles import FakeV2Predictor, closed_port_url, eventually
 from fastapi.testclient import TestClient
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -100,15 +99,6 @@ def with_samples(text: str) -> set[str]:
     return names
 
 
-def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
-
-
 def closed_redis_url() -> str:
     return closed_port_url().replace("http://", "redis://") + "/0"
 
@@ -171,7 +161,7 @@ def facade_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 text = client.get("/metrics").text
                 return "model_feature_drifted{" in text and "pipeline_runs_total{" in text
 
-            assert eventually(loaded), "the published objects were not loaded"
+            assert eventually(loaded, timeout=15.0), "the published objects were not loaded"
             match = next(iter(KNOWN))
             assert client.get("/health/live").status_code == 200
             client.get("/health/ready")
@@ -296,7 +286,9 @@ def worker_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     served = serve_metrics(app, 0, addr="127.0.0.1", interval=0.1)
     try:
         url = f"http://127.0.0.1:{served.port}/metrics"
-        assert eventually(lambda: 'async_queue_depth{queue="ml"} 3.0' in httpx.get(url).text), httpx.get(url).text
+        assert eventually(lambda: 'async_queue_depth{queue="ml"} 3.0' in httpx.get(url).text, timeout=15.0), httpx.get(
+            url
+        ).text
         yield httpx.get(url).text
     finally:
         served.stop()

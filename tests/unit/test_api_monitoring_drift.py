@@ -4,14 +4,14 @@ facade (API key required), and the drift gauges it sets on ``/metrics``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from api_doubles import StubPredictor
+from api_doubles import StubPredictor, eventually
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -50,15 +50,6 @@ def client(tmp_path: Path, store: ObjectStore) -> Iterator[TestClient]:
     app = create_app(settings, predictor=StubPredictor({}), store=store, registry=CollectorRegistry())
     with TestClient(app) as client:
         yield client
-
-
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)
 
 
 def samples(client: TestClient, name: str) -> dict[tuple[tuple[str, str], ...], float]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from api_doubles import StubPredictor
+from api_doubles import StubPredictor, eventually
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -57,15 +57,6 @@ def client(tmp_path: Path, store: ObjectStore, registry: CollectorRegistry) -> I
         yield client
 
 
-def _eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.02)
-
-
 def test_nothing_published_is_503_saying_to_run_the_pipeline(client: TestClient) -> None:
     for path in ("/predict/predictions/", "/predict/precomputed/E0-20240817-arsenal-wolves", "/predict/cards/"):
         response = client.get(path, headers=HEADERS)
@@ -79,7 +70,7 @@ def test_nothing_published_is_503_saying_to_run_the_pipeline(client: TestClient)
 
 def test_published_predictions_appear_without_a_restart(client: TestClient, store: ObjectStore) -> None:
     store.write_parquet(PREDICTIONS_KEY, _predictions())
-    page = _eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
+    page = eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
     assert page
     body = client.get("/predict/predictions/", headers=HEADERS).json()
     assert body["total"] == 4
@@ -89,7 +80,7 @@ def test_published_predictions_appear_without_a_restart(client: TestClient, stor
 
 def test_filters_and_pagination(client: TestClient, store: ObjectStore) -> None:
     store.write_parquet(PREDICTIONS_KEY, _predictions())
-    _eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
+    eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
 
     def ids(**params: Any) -> tuple[int, list[str]]:
         body = client.get("/predict/predictions/", params=params, headers=HEADERS).json()
@@ -108,7 +99,7 @@ def test_filters_and_pagination(client: TestClient, store: ObjectStore) -> None:
 def test_one_precomputed_match(client: TestClient, store: ObjectStore) -> None:
     store.write_parquet(PREDICTIONS_KEY, _predictions())
     path = "/predict/precomputed/E0-20240817-arsenal-wolves"
-    assert _eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
     body = client.get(path, headers=HEADERS).json()
     assert (body["home_team"], body["p_home"], body["model_version"]) == ("Arsenal", 0.5, "7")
     missing = client.get("/predict/precomputed/E0-20990101-a-b", headers=HEADERS)
@@ -121,10 +112,10 @@ def test_a_new_version_replaces_the_old_one(
 ) -> None:
     path = "/predict/precomputed/E0-20240817-arsenal-wolves"
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.5))
-    assert _eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
     first = client.get("/predict/predictions/", headers=HEADERS).json()["published_version"]
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.6))
-    assert _eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
+    assert eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
     assert client.get("/predict/predictions/", headers=HEADERS).json()["published_version"] != first
     # When batch inference produced the predictions in service (their features_as_of, UTC), not when they loaded.
     produced = pd.Timestamp("2024-08-15 06:00", tz="UTC").timestamp()
@@ -134,7 +125,7 @@ def test_a_new_version_replaces_the_old_one(
 def test_requests_never_wait_for_a_reload(client: TestClient, store: ObjectStore) -> None:
     path = "/predict/precomputed/E0-20240817-arsenal-wolves"
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.5))
-    assert _eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
     published = client.app.state.services.precomputed.predictions  # type: ignore[attr-defined]
     gate, entered = threading.Event(), threading.Event()
     parse = published._parse
@@ -150,13 +141,13 @@ def test_requests_never_wait_for_a_reload(client: TestClient, store: ObjectStore
     # ...yet requests get the old snapshot (a request that waited for the reload would see 0.6)
     assert client.get(path, headers=HEADERS).json()["p_home"] == 0.5
     gate.set()
-    assert _eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
+    assert eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
 
 
 def test_a_broken_publish_keeps_the_last_good_version(client: TestClient, store: ObjectStore) -> None:
     path = "/predict/precomputed/E0-20240817-arsenal-wolves"
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.5))
-    assert _eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
     store.write_bytes(PREDICTIONS_KEY, b"not a parquet file")
     time.sleep(0.3)  # several poll periods
     assert client.get(path, headers=HEADERS).json()["p_home"] == 0.5
@@ -166,7 +157,7 @@ def test_cards_and_drift(client: TestClient, store: ObjectStore) -> None:
     store.write_json(CARDS_KEY, [{"match_id": "E0-20240817-arsenal-wolves", "home_team": "Arsenal", "p_home": 0.5}])
     store.write_json(DRIFT_SUMMARY_KEY, {"drifted_features_share": 0.1, "features": {"elo_diff": {"score": 0.2}}})
     store.write_bytes(DRIFT_REPORT_KEY, b"<html><body>drift report</body></html>")
-    assert _eventually(lambda: client.get("/monitoring/drift/report", headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get("/monitoring/drift/report", headers=HEADERS).status_code == 200)
     assert client.get("/predict/cards/", headers=HEADERS).json()[0]["home_team"] == "Arsenal"
     assert client.get("/monitoring/drift", headers=HEADERS).json()["drifted_features_share"] == 0.1
     report = client.get("/monitoring/drift/report", headers=HEADERS)
