@@ -23,7 +23,7 @@ import httpx
 from soccerpredict.artifacts import MODEL_NAME
 from soccerpredict.errors import ServingError
 
-__all__ = ["Check", "LocalStack", "check_endpoints", "free_port"]
+__all__ = ["Check", "LocalStack", "check_endpoints", "free_port", "stop_process"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,6 +49,18 @@ class _Service:
     command: list[str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
+
+
+def stop_process(process: subprocess.Popen[Any], *, grace: float) -> None:
+    """SIGTERM, then SIGKILL when the process has not exited after ``grace`` seconds; a stopped one is left alone."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
 
 
 @dataclass
@@ -100,15 +112,8 @@ class LocalStack:
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL after 10 s), newest first."""
         for service in reversed(self.services):
-            process = service.process
-            if process is None or process.poll() is not None:
-                continue
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            if service.process is not None:
+                stop_process(service.process, grace=10)
 
     def __enter__(self) -> LocalStack:
         return self

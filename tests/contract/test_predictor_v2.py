@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import redis
 
-from serving.stack import free_port
+from serving.stack import free_port, stop_process
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
 from soccerpredict.data.store import ObjectStore
 
@@ -181,11 +181,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
         assert load.status_code == 200, load.text
         yield served
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, grace=30)
         conn = redis.Redis.from_url(redis_url)
         keys = list(conn.scan_iter(match=f"predict:T{tag}-*", count=1000))
         if keys:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from serving.stack import free_port
+from serving.stack import free_port, stop_process
 from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME
 from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
 from soccerpredict.registry.promotion import alias_version, list_versions, reject_version, set_alias
@@ -48,11 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, grace=30)
 
 
 @pytest.fixture(autouse=True)
