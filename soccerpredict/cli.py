@@ -132,9 +132,7 @@ def ingest_odds(
         raise _fail(str(exc)) from exc
     for outcome in summary.failed:
         console.print(f"[red]failed[/] {outcome.ref.location}: {outcome.error}")
-    out = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
-    _write_rejections(summary.rejections(), out)
-    _print_summary(summary, out)
+    _report(summary, rejections_out, settings)
     if summary.failed:
         raise typer.Exit(code=1)
 
@@ -161,9 +159,7 @@ def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  #
                 progress.console.print(f"[red]failed[/] {outcome.ref.location}: {outcome.error}")
 
         summary = run_ingest(refs, engine, force=force, timeout=settings.http_timeout, on_file=advance)
-    out = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
-    _write_rejections(summary.rejections(), out)
-    _print_summary(summary, out)
+    _report(summary, rejections_out, settings)
     return summary
 
 
@@ -251,6 +247,13 @@ def _write_rejections(rejections: list[Rejection], path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["source", "line", "scope", "reason"])
         writer.writerows([r.source, r.line, r.scope, r.reason] for r in rejections)
+
+
+def _report(summary, rejections_out: Path | None, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Every rejection to a CSV (default: under SOCCER_HOME/reports), then the summary table pointing at it."""
+    path = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
+    _write_rejections(summary.rejections(), path)
+    _print_summary(summary, path)
 
 
 def _print_summary(summary, rejections_path: Path) -> None:  # type: ignore[no-untyped-def]
