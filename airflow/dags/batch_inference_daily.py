@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, chain, dag, task
-from soccer_common import DEFAULT_ARGS, REPO, run_cli, setting, stage_args
+from airflow.sdk import chain, dag, task
+from soccer_common import DEFAULT_ARGS, run_stage, stage_params
 
 DOC = """
 ### batch_inference_daily
@@ -37,22 +37,16 @@ STAGES = (
     default_args=DEFAULT_ARGS,
     tags=["soccerpredict", "inference"],
     doc_md=DOC,
-    params={
-        "workdir": Param(
-            setting("SOCCER_AIRFLOW_WORKDIR", str(REPO / ".soccerpredict" / "airflow")) + "/batch_inference_daily",
-            type="string",
-        ),
-        "params_file": Param(setting("SOCCER_PARAMS", str(REPO / "params.yaml")), type="string"),
-    },
+    params=stage_params("batch_inference_daily"),
 )
 def batch_inference_daily() -> None:
     @task
-    def run_stage(name: str, params: dict | None = None) -> None:
+    def stage(name: str, params: dict | None = None) -> None:
         """One pipeline stage over this DAG's work folder."""
         assert params is not None
-        run_cli(*stage_args(name, params["workdir"], params["params_file"]))
+        run_stage(name, params)
 
-    chain(*[run_stage.override(task_id=name)(name) for name in STAGES])
+    chain(*[stage.override(task_id=name)(name) for name in STAGES])
 
 
 batch_inference_daily()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Param, dag, task
-from soccer_common import DEFAULT_ARGS, REPO, run_cli, setting, stage_args
+from airflow.sdk import dag, task
+from soccer_common import DEFAULT_ARGS, run_cli, run_stage, stage_params
 
 DOC = """
 ### data_quality_daily
@@ -28,26 +28,20 @@ REPORT_KEY = "monitoring/data_quality/latest.json"
     default_args=DEFAULT_ARGS,
     tags=["soccerpredict", "data-quality"],
     doc_md=DOC,
-    params={
-        "workdir": Param(
-            setting("SOCCER_AIRFLOW_WORKDIR", str(REPO / ".soccerpredict" / "airflow")) + "/data_quality_daily",
-            type="string",
-        ),
-        "params_file": Param(setting("SOCCER_PARAMS", str(REPO / "params.yaml")), type="string"),
-    },
+    params=stage_params("data_quality_daily"),
 )
 def data_quality_daily() -> None:
     @task
     def load_data_from_sources(params: dict | None = None) -> None:
         """The matches of the configured divisions and seasons, from the database to parquet."""
         assert params is not None
-        run_cli(*stage_args("load_data_from_sources", params["workdir"], params["params_file"]))
+        run_stage("load_data_from_sources", params)
 
     @task
     def validate_raw(params: dict | None = None) -> None:
         """Gate 1; the task fails when an expectation fails."""
         assert params is not None
-        run_cli(*stage_args("validate_raw", params["workdir"], params["params_file"]))
+        run_stage("validate_raw", params)
 
     @task(trigger_rule="all_done")
     def publish_report(params: dict | None = None) -> None:

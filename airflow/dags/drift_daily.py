@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task
-from soccer_common import DEFAULT_ARGS, REPO, run_cli, setting, stage_args
+from soccer_common import DEFAULT_ARGS, run_stage, setting, stage_params, training_workdir
 
 DOC = """
 ### drift_daily
@@ -33,12 +33,8 @@ STAGES = ("load_data_from_sources", "preprocessing", "feature_engineering", "mon
     tags=["soccerpredict", "monitoring", "drift"],
     doc_md=DOC,
     params={
-        "workdir": Param(
-            setting("SOCCER_AIRFLOW_WORKDIR", str(REPO / ".soccerpredict" / "airflow")) + "/drift_daily",
-            type="string",
-        ),
-        "training_workdir": Param(setting("SOCCER_TRAINING_WORKDIR", str(REPO / "artifacts")), type="string"),
-        "params_file": Param(setting("SOCCER_PARAMS", str(REPO / "params.yaml")), type="string"),
+        **stage_params("drift_daily"),
+        "training_workdir": Param(training_workdir(), type="string"),
         "api_url": Param(setting("SOCCER_API_URL", ""), type="string", description="Facade URL (optional)."),
     },
 )
@@ -56,10 +52,10 @@ def drift_daily() -> None:
         return str(target)
 
     @task
-    def run_stage(name: str, params: dict | None = None) -> None:
+    def stage(name: str, params: dict | None = None) -> None:
         """One pipeline stage over this DAG's work folder."""
         assert params is not None
-        run_cli(*stage_args(name, params["workdir"], params["params_file"]))
+        run_stage(name, params)
 
     @task
     def read_back_from_facade(params: dict | None = None) -> str:
@@ -78,7 +74,7 @@ def drift_daily() -> None:
             served = json.load(response)
         return f"facade serves drift with drifted_share={served.get('drifted_share')}"
 
-    stages = [run_stage.override(task_id=name)(name) for name in STAGES]
+    stages = [stage.override(task_id=name)(name) for name in STAGES]
     chain(copy_reference(), *stages, read_back_from_facade())
 
 

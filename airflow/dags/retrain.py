@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from soccer_common import DEFAULT_ARGS, REPO, last_json_line, run_cli, setting
+from soccer_common import DEFAULT_ARGS, last_json_line, run_cli, setting, stage_params, training_workdir
 
 DOC = """
 ### retrain
@@ -30,8 +30,8 @@ pipeline's own quality gate and promotion policy decide whether the new model be
         "min_new_matches": Param(200, type="integer", minimum=1),
         "max_drifted_share": Param(0.3, type="number", minimum=0, maximum=1),
         "kfp_host": Param(setting("SOCCER_KFP_HOST", ""), type="string", description="KFP API (optional)."),
-        "params_file": Param(setting("SOCCER_PARAMS", str(REPO / "params.yaml")), type="string"),
-        "workdir": Param(setting("SOCCER_TRAINING_WORKDIR", str(REPO / "artifacts")), type="string"),
+        "params_file": stage_params("retrain")["params_file"],
+        "workdir": Param(training_workdir(), type="string"),
     },
 )
 def retrain() -> None:

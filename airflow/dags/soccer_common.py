@@ -98,6 +98,22 @@ def division_codes(value: str | list[str]) -> list[str]:
     return codes
 
 
-def stage_args(name: str, workdir: str, params: str) -> list[str]:
-    """Arguments of ``soccerpredict stage`` for one pipeline stage over a work folder."""
-    return ["stage", name, "--workdir", workdir, "--params", params]
+def run_stage(name: str, params: dict[str, Any]) -> str:
+    """One pipeline stage (``soccerpredict stage NAME``) over the DAG's ``workdir`` with its ``params_file``."""
+    return run_cli("stage", name, "--workdir", params["workdir"], "--params", params["params_file"])
+
+
+def stage_params(dag_id: str) -> dict[str, Any]:
+    """The params of a DAG that runs pipeline stages: its own work folder and the composed params file."""
+    from airflow.sdk import Param
+
+    own = setting("SOCCER_AIRFLOW_WORKDIR", str(REPO / ".soccerpredict" / "airflow"))
+    return {
+        "workdir": Param(f"{own}/{dag_id}", type="string", description="This DAG's stage artifacts."),
+        "params_file": Param(setting("SOCCER_PARAMS", str(REPO / "params.yaml")), type="string"),
+    }
+
+
+def training_workdir() -> str:
+    """Where the training pipeline keeps its artifacts (``SOCCER_TRAINING_WORKDIR``)."""
+    return setting("SOCCER_TRAINING_WORKDIR", str(REPO / "artifacts"))
