@@ -17,14 +17,13 @@ import asyncio
 import shutil
 import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import numpy as np
 import pandas as pd
 import pytest
 from api_doubles import FakeV2Predictor, closed_port_url, eventually
 from fastapi.testclient import TestClient
+from predictor_doubles import StaticLoader
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -197,27 +196,6 @@ def test_facade_exposes_its_metrics(facade_text: str) -> None:
 # --- predictor ----------------------------------------------------------------------------------------------
 
 
-class Linear:
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        p_home = 1 / (1 + np.exp(-x[:, 0]))
-        return np.column_stack([p_home * 0.8, np.full(len(x), 0.2), (1 - p_home) * 0.8])
-
-
-class Loader:
-    uri = "models:/soccer-1x2@champion"
-
-    def __init__(self) -> None:
-        self.version = "1"
-
-    def resolve(self) -> str:
-        return self.version
-
-    def load(self, version: str) -> Any:
-        from serving.predictor.champion import Champion
-
-        return Champion(version, ("a", "b"), Linear(), evaluation=EVALUATION, promoted_at=1_723_788_000.0)
-
-
 @pytest.fixture(scope="module")
 def predictor_text(tmp_path_factory: pytest.TempPathFactory) -> str:
     from fastapi import FastAPI
@@ -233,7 +211,7 @@ def predictor_text(tmp_path_factory: pytest.TempPathFactory) -> str:
     store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
     metrics = default_metrics()  # what build_predictor uses: the process registry kserve serves
     cache = PredictionCache(closed_redis_url(), ttl_seconds=60, metrics=metrics)
-    loader = Loader()
+    loader = StaticLoader(evaluation=EVALUATION, promoted_at=1_723_788_000.0)
     predictor = SoccerPredictor(loader, FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
 
     async def traffic() -> None:

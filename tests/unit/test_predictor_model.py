@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from kserve import InferInput, InferRequest
 from kserve.errors import InferenceError, InvalidInput, ModelNotReady
+from predictor_doubles import StaticLoader
 from prometheus_client import CollectorRegistry
 
 from serving.predictor.cache import PredictionCache
-from serving.predictor.champion import Champion
 from serving.predictor.features import FeatureSnapshot
 from serving.predictor.model import ChampionRepository, SoccerPredictor
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -22,27 +22,6 @@ from soccerpredict.data.store import ObjectStore
 from soccerpredict.monitoring.metrics import Metrics, build
 
 FEATURES = ("a", "b")
-
-
-class Linear:
-    """Probabilities that depend on the first feature, so rows are told apart."""
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        p_home = 1 / (1 + np.exp(-x[:, 0]))
-        return np.column_stack([p_home * 0.8, np.full(len(x), 0.2), (1 - p_home) * 0.8])
-
-
-class Loader:
-    uri = "models:/soccer-1x2@champion"
-
-    def __init__(self, version: str | None = "1") -> None:
-        self.version = version
-
-    def resolve(self) -> str | None:
-        return self.version
-
-    def load(self, version: str) -> Champion:
-        return Champion(version, FEATURES, Linear())
 
 
 @pytest.fixture
@@ -55,7 +34,7 @@ def predictor(tmp_path: Path, metrics: Metrics) -> SoccerPredictor:
     store = ObjectStore(tmp_path.as_uri())
     store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
     cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
-    return SoccerPredictor(Loader(), FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
+    return SoccerPredictor(StaticLoader(features=FEATURES), FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
 
 
 def infer(predictor: SoccerPredictor, name: str, shape: list[int], datatype: str, data: list[Any]) -> dict[str, Any]:
@@ -96,7 +75,9 @@ def test_a_snapshot_missing_model_features_is_a_server_error(tmp_path: Path, pre
 
 def test_without_a_champion_predict_says_why(tmp_path: Path, metrics: Metrics) -> None:
     cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
-    predictor = SoccerPredictor(Loader(None), FeatureSnapshot(ObjectStore(tmp_path.as_uri())), cache, metrics)
+    predictor = SoccerPredictor(
+        StaticLoader(None, FEATURES), FeatureSnapshot(ObjectStore(tmp_path.as_uri())), cache, metrics
+    )
     request = InferRequest("soccer-1x2", [InferInput("features", [1, 2], "FP32", data=[0, 0])], request_id="r")
 
     async def scenario() -> None:
