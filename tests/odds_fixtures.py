@@ -17,6 +17,8 @@ RESULT_COLUMNS = frozenset(
 )
 
 
+# football_data.BOOKMAKERS plus the market aggregates; written out because the DAG tests import this module in the
+# Airflow environment, which has none of the project.
 _PRICE_PREFIXES = {"B365", "BW", "IW", "PS", "WH", "VC", "LB", "1XB", "BF", "BFE", "Max", "Avg"}
 
 

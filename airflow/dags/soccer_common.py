@@ -85,7 +85,10 @@ def last_json_line(output: str) -> dict[str, Any]:
 
 
 def season_code(day: date) -> str:
-    """football-data's season code of a day; seasons start on 1 July (2024-03-01 -> ``"2324"``)."""
+    """football-data's season code of a day; seasons start on 1 July (2024-03-01 -> ``"2324"``).
+
+    The twin of ``soccerpredict.data.sources.football_data.season_of``, which this environment cannot import.
+    """
     start = day.year if day.month >= 7 else day.year - 1
     return f"{start % 100:02d}{(start + 1) % 100:02d}"
 
