@@ -39,11 +39,6 @@ COPY params.yaml dvc.yaml ./
 # Editable install: the package finds conf/ beside it (soccerpredict/params.py), and /app is copied as is below.
 RUN uv sync --frozen --no-dev
 
-# boto3 is not in the main dependency set (only moto pulls it, in the dev group), but the MLflow server
-# needs it to write artifacts to MinIO. Same versions as uv.lock resolved (tests/deploy checks they agree).
-RUN uv pip install --python /opt/venv/bin/python --no-deps boto3==1.43.117 s3transfer==0.19.3
-
-
 FROM python:3.11.13-slim-bookworm
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]

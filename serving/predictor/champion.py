@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 import numpy as np
 
+from serving.predictor.engine import ENGINE_NATIVE, accelerate, check_rows
 from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME, PROBABILITY_COLUMNS
 from soccerpredict.errors import ModelError, RegistryError, SoccerPredictError
 from soccerpredict.monitoring.metrics import record_evaluation
@@ -48,6 +49,8 @@ class Champion:
     evaluation: Mapping[str, Any] | None = None
     #: When this version got the alias it is served under (Unix time), when known.
     promoted_at: float | None = None
+    #: What computes the probabilities (:mod:`serving.predictor.engine`): "treelite-gtil" or "native".
+    engine: str = ENGINE_NATIVE
 
     @property
     def n_features(self) -> int:
@@ -112,7 +115,10 @@ class MlflowChampionLoader:
         uri = f"models:/{self.name}/{version}"
         local = mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=self.tracking_uri)
         meta = Model.load(local)
-        champion = Champion(version, _feature_names(meta, uri), _load_estimator(meta, local, uri), _flavor(meta))
+        names = _feature_names(meta, uri)
+        logged = _load_estimator(meta, local, uri)
+        served = accelerate(logged, check_rows(_input_example(meta, local, names), len(names)))
+        champion = Champion(version, names, served.estimator, _flavor(meta), engine=served.engine)
         # Warm-up doubles as the contract check: three probabilities per row.
         champion.predict_proba(np.zeros((1, champion.n_features), dtype=np.float32))
         evaluation, promoted_at = self._details(version)
@@ -176,6 +182,16 @@ def _feature_names(meta: Any, uri: str) -> tuple[str, ...]:
     if not names or not all(isinstance(n, str) and n for n in names):
         raise RegistryError(f"{uri} has a signature without column names; infer it from a DataFrame")
     return names
+
+
+def _input_example(meta: Any, local: str, names: tuple[str, ...]) -> np.ndarray | None:
+    """The rows logged as the model's input example, columns in the served order (None when absent)."""
+    try:
+        example = meta.load_input_example(local)
+        return np.asarray(example[list(names)], dtype=np.float64) if example is not None else None
+    except Exception as exc:  # only used to check the engine: random rows still run
+        log.info("the model's input example is not usable for the engine check: %s", exc)
+        return None
 
 
 def _flavor(meta: Any) -> str:

@@ -214,6 +214,7 @@ def model_metadata(name: str, champion: Champion | None, reason: str = "") -> di
             "n_features": champion.n_features,
             "feature_names": ",".join(champion.feature_names),
             "probability_columns": ",".join(PROBABILITY_COLUMNS),
+            "engine": champion.engine,
         },
     }
 

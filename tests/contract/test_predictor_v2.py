@@ -220,6 +220,7 @@ def test_metadata_declares_inputs_outputs_and_the_feature_order(served: Served) 
         {"name": "model_version", "datatype": "BYTES", "shape": [-1]},
     ]
     assert meta["parameters"]["feature_names"].split(",") == list(FEATURES)
+    assert meta["parameters"]["engine"] == "native"  # a logistic regression has no trees for treelite
     assert meta["versions"] == [meta["parameters"]["model_version"]]
 
 
