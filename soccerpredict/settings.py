@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=9808, description="Port of a Celery worker's /metrics (0: none).")
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
     cache_ttl_seconds: int = Field(default=3600, description="Lifetime of a cached prediction.")
+    cache_local_ttl_seconds: float = Field(
+        default=5.0, ge=0, description="Lifetime of the facade's in-process copy of a cached prediction (0: off)."
+    )
     champion_poll_seconds: float = Field(default=60.0, description="How often the predictor re-resolves @champion.")
     precomputed_poll_seconds: float = Field(default=30.0, description="How often precomputed predictions refresh.")
     mlflow_tracking_uri: str | None = Field(

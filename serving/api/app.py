@@ -90,7 +90,12 @@ def _services(
         metrics=metrics,
         predictor=predictor
         or PredictorClient(settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics),
-        cache=PredictionCache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds, metrics=metrics),
+        cache=PredictionCache(
+            settings.redis_url,
+            ttl_seconds=settings.cache_ttl_seconds,
+            local_ttl_seconds=settings.cache_local_ttl_seconds,
+            metrics=metrics,
+        ),
         precomputed=PrecomputedService(store or ObjectStore.from_settings(settings), metrics=metrics),
         celery=celery_app,
         publisher=make_publisher(celery_app),

@@ -5,6 +5,7 @@ Every test uses fresh match ids and model versions so runs sharing the Redis dat
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +48,9 @@ def db(redis_url: str) -> Iterator[redis.Redis]:
     client.close()
 
 
-def _client(tmp_path: Path, predictor_url: str, redis_url: str, registry: CollectorRegistry) -> TestClient:
+def _client(
+    tmp_path: Path, predictor_url: str, redis_url: str, registry: CollectorRegistry, local_ttl: float = 5.0
+) -> TestClient:
     settings = Settings(
         home=tmp_path / "home",
         store_uri=(tmp_path / "store").as_uri(),
@@ -55,6 +58,7 @@ def _client(tmp_path: Path, predictor_url: str, redis_url: str, registry: Collec
         predictor_url=predictor_url,
         redis_url=redis_url,
         cache_ttl_seconds=TTL,
+        cache_local_ttl_seconds=local_ttl,
     )
     return TestClient(create_app(settings, registry=registry))
 
@@ -110,10 +114,40 @@ def test_values_written_by_the_predictor_are_hits(
 def test_redis_down_still_predicts_and_counts_cache_errors(tmp_path: Path, fake: FakeV2Predictor, match: str) -> None:
     registry = CollectorRegistry()
     dead_redis = closed_port_url().replace("http://", "redis://") + "/0"
-    with _client(tmp_path, fake.url, dead_redis, registry) as client:
+    with _client(tmp_path, fake.url, dead_redis, registry, local_ttl=0) as client:
         responses = [client.get(f"/predict/{match}", headers=HEADERS) for _ in range(3)]
         ready = client.get("/health/ready").json()
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert {r.json()["source"] for r in responses} == {"model"}
     assert registry.get_sample_value("prediction_cache_errors_total", {"service": "api"}) >= 3
     assert (ready["status"], ready["checks"]["cache"]) == ("ready", "down")  # Redis is optional for readiness
+
+
+def test_redis_down_repeats_come_from_the_in_process_tier(tmp_path: Path, fake: FakeV2Predictor, match: str) -> None:
+    registry = CollectorRegistry()
+    dead_redis = closed_port_url().replace("http://", "redis://") + "/0"
+    with _client(tmp_path, fake.url, dead_redis, registry) as client:
+        sources = [client.get(f"/predict/{match}", headers=HEADERS).json()["source"] for _ in range(3)]
+    assert sources == ["model", "cache", "cache"]
+    assert fake.infer_calls == 1
+
+
+def test_the_in_process_tier_answers_repeats_without_redis_until_it_expires(
+    tmp_path: Path, fake: FakeV2Predictor, match: str, redis_url: str, db: redis.Redis
+) -> None:
+    key = f"predict:{match}:{fake.version}"
+    registry = CollectorRegistry()
+    with _client(tmp_path, fake.url, redis_url, registry, local_ttl=0.5) as client:
+        assert client.get(f"/predict/{match}", headers=HEADERS).json()["source"] == "model"
+        db.set(key, f'{{"p_home": 0.1, "p_draw": 0.2, "p_away": 0.7, "model_version": "{fake.version}"}}', ex=TTL)
+        from_memory = client.get(f"/predict/{match}", headers=HEADERS).json()
+        time.sleep(0.6)
+        from_redis = client.get(f"/predict/{match}", headers=HEADERS).json()
+    try:
+        # Redis now holds other numbers: the first repeat did not read it, the one after the local TTL did.
+        assert (from_memory["source"], from_memory["p_away"]) == ("cache", 0.15)
+        assert (from_redis["source"], from_redis["p_away"]) == ("cache", 0.7)
+        assert fake.infer_calls == 1
+        assert registry.get_sample_value("prediction_cache_hits_total", {"service": "api"}) == 2
+    finally:
+        db.delete(key)

@@ -46,7 +46,7 @@ def error_responses(*codes: int, **details: str) -> dict[int | str, dict[str, An
     return responses
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """FastAPI dependency: the services of the app serving this request."""
     services: Services = request.app.state.services
     return services
