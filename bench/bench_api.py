@@ -4,12 +4,13 @@
     .venv/bin/python bench/bench_api.py [--home .soccerpredict] [--requests 2000] [--load 20000]
 
 Starts, as separate processes served the same way (uvicorn, one worker, loopback): the KServe predictor
-with the champion of ``--home``, the facade (``python -m serving.api``) and a no-op FastAPI app whose one
+with the champion of ``--home``, the facade (``python -m serving.api``, twice: see 1.) and a no-op FastAPI app whose one
 route returns a prediction-shaped JSON without doing anything. A private ``redis-server`` on a free port
 is the cache (so stopping it touches nothing else on the machine). Measured:
 
 1. cache-hit ``GET /predict/{match_id}``: p50/p99 and throughput at concurrency 1 and 16, and the same for
-   the no-op route (interleaved), as a ratio;
+   the no-op route (interleaved), as a ratio; once for the facade as configured (repeats answered by its
+   in-process tier) and once for a second facade with that tier off (every hit a Redis round trip);
 2. cache-miss end to end (facade, Redis, predictor): every request a different match, cache flushed first,
    p50/p99 at concurrency 16;
 3. load: ``--load`` requests at concurrency 32 over the published matches, Redis killed halfway; every
@@ -132,7 +133,7 @@ def main() -> None:
     match_ids = ObjectStore((home / "store").as_uri()).read_parquet("features/latest/match_features.parquet")
     all_ids = [str(m) for m in match_ids["match_id"]]
     published = [str(m) for m in ObjectStore((home / "store").as_uri()).read_parquet(PREDICTIONS_KEY)["match_id"]]
-    ports = {name: free_port() for name in ("redis", "predictor", "api", "noop")}
+    ports = {name: free_port() for name in ("redis", "predictor", "api", "api-redis-only", "noop")}
     redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
     with tempfile.TemporaryDirectory(prefix="bench-api-") as scratch_name:
         scratch = Path(scratch_name)
@@ -153,19 +154,31 @@ def main() -> None:
             redis,
             start([sys.executable, "-m", "serving.predictor"], env, scratch / "predictor.log", REPO),
             start([sys.executable, "-m", "serving.api", "--port", str(ports["api"])], env, scratch / "api.log", REPO),
+            start(
+                [sys.executable, "-m", "serving.api", "--port", str(ports["api-redis-only"])],
+                {**env, "SOCCER_CACHE_LOCAL_TTL_SECONDS": "0"},
+                scratch / "api-redis-only.log",
+                REPO,
+            ),
             start([sys.executable, __file__, "--serve-noop", str(ports["noop"])], env, scratch / "noop.log", REPO),
         ]
         try:
             api, noop = f"http://127.0.0.1:{ports['api']}", f"http://127.0.0.1:{ports['noop']}"
             wait_ok(f"http://127.0.0.1:{ports['predictor']}/v2/health/ready", scratch / "predictor.log")
             wait_ok(f"{api}/health/ready", scratch / "api.log")
+            wait_ok(f"http://127.0.0.1:{ports['api-redis-only']}/health/ready", scratch / "api-redis-only.log")
             wait_ok(f"{noop}/predict/x", scratch / "noop.log")
             hit = [f"/predict/{published[0]}"]
             answer = httpx.get(api + hit[0], headers={"X-API-Key": KEY}).json()
             print(f"facade ready; {hit[0]} -> {answer}", flush=True)
             rows = []
             for concurrency in (1, 16):  # interleaved so drift in machine load hits both alike
-                for name, port in (("no-op route", ports["noop"]), ("facade cache hit", ports["api"])):
+                servers = (
+                    ("no-op route", ports["noop"]),
+                    ("facade cache hit (in-process tier)", ports["api"]),
+                    ("facade cache hit (Redis, in-process tier off)", ports["api-redis-only"]),
+                )
+                for name, port in servers:
                     stats = asyncio.run(measure(port, hit, concurrency, args.requests))
                     rows.append((name, concurrency, stats))
                     print(f"  {name:18} c={concurrency:<2} {stats}", flush=True)
@@ -202,9 +215,9 @@ def main() -> None:
     )
     by_c = {(name, c): s["rps"] for name, c, s in rows}
     for c in (1, 16):
-        print(
-            f"- cache hit at concurrency {c}: {by_c[('facade cache hit', c)] / by_c[('no-op route', c)]:.0%} of no-op"
-        )
+        for tier in ("in-process tier", "Redis, in-process tier off"):
+            ratio = by_c[(f"facade cache hit ({tier})", c)] / by_c[("no-op route", c)]
+            print(f"- cache hit ({tier}) at concurrency {c}: {ratio:.0%} of no-op")
     print(f"- load statuses: {load['statuses']}")
 
 

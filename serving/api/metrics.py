@@ -29,6 +29,9 @@ class MetricsMiddleware:
         self.app = app
         self._requests = metrics["http_requests_total"]
         self._duration = metrics["http_request_duration_seconds"]
+        # Bound children by label values: labels() costs more than the observation itself. Routes are
+        # templates and statuses few, so this stays as small as the label sets Prometheus holds anyway.
+        self._bound: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,9 +52,19 @@ class MetricsMiddleware:
             # The router writes the matched route into the scope it was given (this one).
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED_ROUTE
-            method = scope["method"]
-            self._requests.labels(service=SERVICE, route=template, method=method, status=str(status)).inc()
-            self._duration.labels(service=SERVICE, route=template, method=method).observe(time.perf_counter() - start)
+            bound = self._bound.get((template, scope["method"], status))
+            if bound is None:
+                bound = self._bind(template, scope["method"], status)
+            bound[0].inc()
+            bound[1].observe(time.perf_counter() - start)
+
+    def _bind(self, template: str, method: str, status: int) -> tuple[Any, Any]:
+        bound = (
+            self._requests.labels(service=SERVICE, route=template, method=method, status=str(status)),
+            self._duration.labels(service=SERVICE, route=template, method=method),
+        )
+        self._bound[(template, method, status)] = bound
+        return bound
 
 
 def metrics_router(registry: CollectorRegistry) -> APIRouter:
