@@ -3,20 +3,57 @@
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from components.stages import STAGES
 from soccerpredict.errors import PipelineError
 
-__all__ = ["DEFAULT_IMAGE", "PIPELINE_NAME", "build_pipeline", "compile_pipeline", "run_local", "submit"]
+__all__ = [
+    "DEFAULT_IMAGE",
+    "PIPELINE_NAME",
+    "POD_CONFIG_KEYS",
+    "POD_CONFIG_MAP",
+    "POD_SECRETS",
+    "build_pipeline",
+    "compile_pipeline",
+    "run_local",
+    "submit",
+]
 
 PIPELINE_NAME = "soccer-1x2"
 DEFAULT_IMAGE = "ghcr.io/soccerpredict/soccerpredict:0.1.0"
 COMPILED = Path(__file__).resolve().parent / "soccer_1x2.yaml"
 
+#: Where the pods of a cluster run find their settings, in the namespace KFP runs them in (``kubeflow`` for
+#: KFP standalone; docs/deploy.md creates them): every key of the ConfigMap becomes an env var of the
+#: same name, and each Secret key the env var named here (the Secrets the soccerpredict namespace has).
+POD_CONFIG_MAP: Final = "soccer-pipeline-config"
+POD_CONFIG_KEYS: Final = ("SOCCER_STORE_URI", "SOCCER_S3_ENDPOINT", "MLFLOW_TRACKING_URI", "SOCCER_PREDICTOR_URL")
+POD_SECRETS: Final[dict[str, dict[str, str]]] = {
+    "soccer-db": {"soccerpredict-url": "SOCCER_DB_URL"},
+    "soccer-s3": {"access-key-id": "AWS_ACCESS_KEY_ID", "secret-access-key": "AWS_SECRET_ACCESS_KEY"},
+}
 
-def build_pipeline(params: dict[str, Any], *, image: str = DEFAULT_IMAGE) -> Callable[..., Any]:
-    """A ``@dsl.pipeline`` whose tasks follow the stage table; ``params`` become its default parameter."""
+
+def _pod_env(task: Any) -> None:
+    """Hand the cluster settings to one task's pod (kfp-kubernetes platform config; ignored by local runs)."""
+    from kfp import kubernetes
+
+    kubernetes.use_config_map_as_env(
+        task, config_map_name=POD_CONFIG_MAP, config_map_key_to_env={key: key for key in POD_CONFIG_KEYS}
+    )
+    for secret, keys in POD_SECRETS.items():
+        kubernetes.use_secret_as_env(task, secret_name=secret, secret_key_to_env=dict(keys))
+
+
+def build_pipeline(
+    params: dict[str, Any], *, image: str = DEFAULT_IMAGE, cluster_env: bool = True
+) -> Callable[..., Any]:
+    """A ``@dsl.pipeline`` whose tasks follow the stage table; ``params`` become its default parameter.
+
+    With ``cluster_env`` every task's pod gets the settings of :data:`POD_CONFIG_MAP` and :data:`POD_SECRETS`
+    as environment variables; local runs build it without (they inherit this process's environment).
+    """
     from kfp import dsl
 
     from pipelines.components import WRAPPERS
@@ -38,6 +75,8 @@ def build_pipeline(params: dict[str, Any], *, image: str = DEFAULT_IMAGE) -> Cal
             for gate in stage.after:
                 task.after(tasks[gate])  # a failed gate stops everything downstream
             tasks[stage.name] = task
+            if cluster_env:
+                _pod_env(task)
             if stage.side_effects:
                 task.set_caching_options(False)
             for arg, artifact in stage.outputs.items():
@@ -59,7 +98,7 @@ def run_local(params: dict[str, Any], *, pipeline_root: Path) -> Any:
     from kfp import local
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
-    return build_pipeline(params)()
+    return build_pipeline(params, cluster_env=False)()
 
 
 def submit(
