@@ -1,12 +1,12 @@
-"""The v2 request/response mapping, the cache value format and the Celery routing, without any server."""
+"""The v2 request/response mapping (against a fake v2 server on loopback), cache values, Celery routing."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
-import httpx
 import pytest
+from api_doubles import FakeV2Predictor, closed_port_url
 
 from serving.api.services.cache import cache_key, decode_value, encode_value
 from serving.api.services.predictor_client import (
@@ -60,45 +60,48 @@ def test_metadata_alias_defaults_to_champion() -> None:
     assert parse_metadata({"name": "soccer-1x2", "parameters": {"alias": "candidate"}}).alias == "candidate"
 
 
-def _client(handler: object) -> PredictorClient:
-    return PredictorClient("http://predictor", timeout=0.5, transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+def test_status_codes_and_transport_failures_map_to_serving_errors() -> None:
+    with FakeV2Predictor({"known": (0.5, 0.3, 0.2)}) as fake:
+        asyncio.run(_status_codes_map_to_serving_errors(fake))
 
 
-def test_status_codes_map_to_serving_errors() -> None:
-    asyncio.run(_status_codes_map_to_serving_errors())
-
-
-async def _status_codes_map_to_serving_errors() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        ids = json.loads(request.content)["inputs"][0]["data"]
-        if ids == ["unknown"]:
-            return httpx.Response(400, json={"error": "unknown match id(s): unknown"})
-        if ids == ["slow"]:
-            raise httpx.ReadTimeout("slow", request=request)
-        return httpx.Response(500, text="boom")
-
-    client = _client(handler)
+async def _status_codes_map_to_serving_errors(fake: FakeV2Predictor) -> None:
+    client = PredictorClient(fake.url, timeout=0.5)
     with pytest.raises(UnknownMatchError, match="unknown match id"):
         await client.infer(["unknown"])
+    fake.delay = 1.0
     with pytest.raises(PredictorTimeoutError, match=r"within 0\.5 s"):
-        await client.infer(["slow"])
-    with pytest.raises(PredictorUnavailableError, match="HTTP 500"):
-        await client.infer(["other"])
+        await client.infer(["known"])
+    fake.delay, fake.fail_status = 0.0, 500
+    with pytest.raises(PredictorUnavailableError, match="HTTP 500: model not loaded"):
+        await client.infer(["known"])
+    fake.fail_status = None
+    assert (await client.infer(["known"])).probabilities == ((0.5, 0.3, 0.2),)
     await client.aclose()
+    nobody = PredictorClient(closed_port_url(), timeout=0.5)
+    with pytest.raises(PredictorUnavailableError, match="unreachable") as refused:
+        await nobody.infer(["known"])
+    assert not isinstance(refused.value, PredictorTimeoutError)
+    assert await nobody.ready() == "unreachable"
+    await nobody.aclose()
 
 
 def test_the_client_learns_the_model_version_from_answers() -> None:
-    asyncio.run(_learns_the_model_version())
+    with FakeV2Predictor({"x": (0.5, 0.3, 0.2)}, version="12") as fake:
+        asyncio.run(_learns_the_model_version(fake))
 
 
-async def _learns_the_model_version() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=_response([0.5, 0.3, 0.2], [1, 3], model_version="12"))
-
-    client = _client(handler)
+async def _learns_the_model_version(fake: FakeV2Predictor) -> None:
+    client = PredictorClient(fake.url, timeout=2.0)
     assert client.model_version is None
     await client.infer(["x"])
     assert client.model_version == "12"
+    fake.version = "13"
+    assert (await client.metadata()).version == "13"
+    assert client.model_version == "13"
+    assert await client.ready() == "ok"
+    fake.is_ready = False
+    assert await client.ready() == "not ready (HTTP 503)"
     await client.aclose()
 
 
