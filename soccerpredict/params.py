@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from soccerpredict.errors import ConfigError
 
@@ -158,3 +158,6 @@ class DriftParams(_Section):
     current_days: int = 60
     reference_rows: int = 5000
     seed: int = 42
+    #: Check at most this many feature columns, evenly spread over the feature list (None: all of them).
+    #: Evidently draws two plots per column for the HTML report, about 0.1 s each: the smoke run caps it.
+    max_columns: int | None = Field(default=None, ge=1)

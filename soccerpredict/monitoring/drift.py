@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DriftResult", "FeatureDrift", "compute_drift"]
+__all__ = ["DriftResult", "FeatureDrift", "compute_drift", "spread_columns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,15 @@ class DriftResult:
             "current_rows": self.current_rows,
             "features": [asdict(f) for f in self.features],
         }
+
+
+def spread_columns(columns: Sequence[str], max_columns: int | None) -> list[str]:
+    """At most ``max_columns`` of ``columns``, evenly spaced so every feature group keeps a share (in order)."""
+    names = list(columns)
+    if max_columns is None or len(names) <= max_columns:
+        return names
+    step = len(names) / max_columns
+    return [names[int(i * step)] for i in range(max_columns)]
 
 
 def _is_p_value(method: str) -> bool:
