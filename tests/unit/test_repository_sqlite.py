@@ -335,6 +335,25 @@ def test_wide_odds_prefer_the_market_average_before_and_pinnacle_at_the_close(en
     assert wide.loc[ids[2]].isna().all()
 
 
+def test_the_bookmakers_mean_does_not_depend_on_the_order_prices_were_stored(
+    engine: Engine, migrated_file: Path, tmp_path: Path
+) -> None:
+    # Summed in storage order, 1.1 + 2.2 + 3.3 and 3.3 + 2.2 + 1.1 differ in the last bit: the mean must not.
+    books = [("B365", 1.1, 3.3, 2.2), ("WH", 2.2, 2.2, 3.3), ("IW", 3.3, 1.1, 1.1)]
+    frames = []
+    for target, order in ((engine, books), (None, books[::-1])):
+        if target is None:
+            copy = tmp_path / "reversed.db"
+            shutil.copyfile(migrated_file, copy)
+            target = create_db_engine(f"sqlite:///{copy}")
+        odds = [(ARS_CHE["match_id"], book, "pre", h, d, a) for book, h, d, a in order]
+        load_parsed_file(target, parsed_file([ARS_CHE], odds))
+        frames.append(load_match_frame(target)[list(ODDS_WIDE_COLUMNS[:3])])
+        target.dispose()
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
+    assert frames[0].iloc[0].tolist() == [2.2, 2.2, 2.2]
+
+
 def test_the_match_frame_filters_by_division_season_and_status(engine: Engine) -> None:
     load_parsed_file(engine, e0_file())
     load_parsed_file(engine, parsed_file([match("Celtic", "Rangers", div="SC0")], source="SC0/2324.csv"))
