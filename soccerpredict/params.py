@@ -95,6 +95,7 @@ class FeaturesParams(_Section):
     elo: dict[str, Any] = {}
     pi: dict[str, Any] = {}
     goals_model: dict[str, Any] = {}
+    shots_model: dict[str, Any] = {}
     form: dict[str, Any] = {}
     h2h: dict[str, Any] = {}
     rest: dict[str, Any] = {}

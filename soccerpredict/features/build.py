@@ -5,6 +5,7 @@ Groups, in registry order, with their transformers:
     elo          EloRatings           Elo ratings, one pool across divisions
     pi           PiRatings            pi-ratings (venue-specific)
     goals_model  GoalsModel           time-decayed Poisson attack/defence model (also a baseline)
+    shots_model  ShotsModel           the same model on shots on target (NaN where no statistics exist)
     form         FormFeatures         rolling / EWM means of each club's statistics
     h2h          HeadToHead           earlier meetings of the two clubs
     rest         RestDays             days since each club's previous match
@@ -30,7 +31,7 @@ from soccerpredict.features.elo import EloRatings
 from soccerpredict.features.form import FormFeatures
 from soccerpredict.features.h2h import HeadToHead
 from soccerpredict.features.market import MarketProbabilities
-from soccerpredict.features.ratings import GoalsModel, PiRatings
+from soccerpredict.features.ratings import GoalsModel, PiRatings, ShotsModel
 from soccerpredict.features.rest import RestDays
 
 __all__ = [
@@ -72,6 +73,7 @@ FEATURE_GROUPS: Mapping[str, FeatureGroup] = MappingProxyType(
             FeatureGroup("elo", EloRatings, "Elo ratings, one pool across divisions"),
             FeatureGroup("pi", PiRatings, "pi-ratings (Constantinou & Fenton 2013)"),
             FeatureGroup("goals_model", GoalsModel, "time-decayed Poisson attack/defence model"),
+            FeatureGroup("shots_model", ShotsModel, "the same Poisson model on shots on target"),
             FeatureGroup("form", FormFeatures, "rolling and EWM means of each club's statistics"),
             FeatureGroup("h2h", HeadToHead, "earlier meetings of the two clubs"),
             FeatureGroup("rest", RestDays, "days since each club's previous match"),
@@ -112,6 +114,7 @@ class FeatureParams:
     elo: Mapping[str, Any] = field(default_factory=dict)
     pi: Mapping[str, Any] = field(default_factory=dict)
     goals_model: Mapping[str, Any] = field(default_factory=dict)
+    shots_model: Mapping[str, Any] = field(default_factory=dict)
     form: Mapping[str, Any] = field(default_factory=dict)
     h2h: Mapping[str, Any] = field(default_factory=dict)
     rest: Mapping[str, Any] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""pi-ratings and the time-decayed Poisson goals model: hand-computed updates, weekly refits, probabilities."""
+"""pi-ratings, the Poisson goals model and its shots-on-target twin: updates, weekly refits, probabilities."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from scipy.stats import poisson
 from soccerpredict.features.ratings import (
     GOALS_MODEL_COLUMNS,
     PI_COLUMNS,
+    SHOTS_MODEL_COLUMNS,
     GoalsModel,
     PiRatings,
+    ShotsModel,
     division_country,
     pi_expected_goal_diff,
     poisson_outcome_probs,
@@ -115,6 +117,45 @@ def test_goals_model_newcomer_gets_its_division_means() -> None:
     frame = _frame([(0, "A", "B", 2, 0), (1, "C", "D", 0, 2), (7, "A", "NEW", None, None)])
     out = GoalsModel().fit(frame).transform(frame)
     assert np.isfinite(out.loc[2].to_numpy()).all()
+
+
+def _with_shots(frame: pd.DataFrame, shots: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
+    """Shots on target per match: the strong club's 8-1 in its matches, 3-3 otherwise, unless given."""
+    out = frame.copy()
+    sot = []
+    for home, away in zip(out["home_team"], out["away_team"], strict=True):
+        sot.append(
+            (shots or {}).get(f"{home}-{away}") or ((8, 1) if home == "S" else (1, 8) if away == "S" else (3, 3))
+        )
+    out["home_shots_on_target"] = pd.array([s[0] for s in sot], dtype="Int64")
+    out["away_shots_on_target"] = pd.array([s[1] for s in sot], dtype="Int64")
+    return out
+
+
+def test_shots_model_rates_clubs_on_shots_on_target_not_goals() -> None:
+    # Every score is 1-1, so the goals model cannot tell the clubs apart; the shots model can.
+    frame = _with_shots(_league(12).assign(fthg=1, ftag=1).astype({"fthg": "Int64", "ftag": "Int64"}))
+    out = ShotsModel().fit(frame).transform(frame)
+    assert list(out.columns) == list(SHOTS_MODEL_COLUMNS)
+    assert out.iloc[:2].isna().all().all()  # first week: no history
+    last = pd.concat([frame[["home_team", "away_team"]], out], axis=1).iloc[-2:]
+    row = last[(last[["home_team", "away_team"]] == "S").any(axis=1)].iloc[0]
+    strong, other = (row.sm_home_sot, row.sm_away_sot) if row.home_team == "S" else (row.sm_away_sot, row.sm_home_sot)
+    assert strong > 4.0 > 2.0 > other
+    assert row.sm_sot_diff == pytest.approx(row.sm_home_sot - row.sm_away_sot)
+    goals = GoalsModel().fit(frame).transform(frame).iloc[-2:]
+    assert goals["gm_home_xg"].round(6).nunique() == 1  # all 1-1: the goals model sees no difference
+
+
+def test_shots_model_is_nan_where_no_shot_counts_exist() -> None:
+    frame = _with_shots(_league(6))
+    frame.loc[frame.index < 6, ["home_shots_on_target", "away_shots_on_target"]] = pd.NA  # weeks 0-2 unrecorded
+    out = ShotsModel().fit(frame).transform(frame)
+    # Week 3 has no earlier shot counts: NaN, not invented division means; week 4 has week 3's.
+    assert out.iloc[6:8].isna().all().all()
+    assert np.isfinite(out.iloc[8:].to_numpy()).all()
+    newcomer = _with_shots(_frame([(0, "A", "B", 2, 0), (1, "C", "D", 0, 2), (7, "A", "NEW", None, None)]))
+    assert ShotsModel().fit(newcomer).transform(newcomer).loc[2].isna().all()
 
 
 def _grid_probs(lam: float, mu: float, rho: float) -> list[float]:
