@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.special import xlogy
 from sklearn.utils._param_validation import Interval
 
+from soccerpredict.data.columns import STAT_SOURCE_COLUMNS
 from soccerpredict.features.base import SEQUENTIAL_COLUMNS, MatchArrays, MatchFrameTransformer, scatter
 
 __all__ = [
@@ -36,13 +37,18 @@ __all__ = [
 PI_COLUMNS: tuple[str, ...] = ("pi_home", "pi_away", "pi_diff", "pi_expected_gd")
 GOALS_MODEL_COLUMNS: tuple[str, ...] = ("gm_home_xg", "gm_away_xg", "gm_p_home", "gm_p_draw", "gm_p_away")
 SHOTS_MODEL_COLUMNS: tuple[str, ...] = ("sm_home_sot", "sm_away_sot", "sm_sot_diff")
-HOME_SOT, AWAY_SOT = "home_shots_on_target", "away_shots_on_target"
+HOME_SOT, AWAY_SOT = STAT_SOURCE_COLUMNS["HST"], STAT_SOURCE_COLUMNS["AST"]
 
 # Constants of the pi-rating paper: a rating R means an expected goal difference of 10 ** (|R| / 3) - 1.
 _PI_BASE = 10.0
 _PI_SCALE = 3.0
 # 1970-01-05 was a Monday: blocks of 7 days shifted by 4 start on Mondays.
 _MONDAY_SHIFT = 4
+
+
+def _week_monday(day: np.ndarray) -> np.ndarray:
+    """The day number of the Monday that starts the week (Monday to Sunday) of each day number."""
+    return (day - _MONDAY_SHIFT) // 7 * 7 + _MONDAY_SHIFT
 
 
 def pi_expected_goal_diff(rating: np.ndarray) -> np.ndarray:
@@ -215,7 +221,7 @@ class ShotsModel(GoalsModel):
         first = np.full(arrays.n_teams, np.iinfo(np.int64).max)
         np.minimum.at(first, arrays.home[known], arrays.day[known])
         np.minimum.at(first, arrays.away[known], arrays.day[known])
-        monday = (arrays.day - _MONDAY_SHIFT) // 7 * 7 + _MONDAY_SHIFT
+        monday = _week_monday(arrays.day)
         seen = (first[arrays.home] < monday) & (first[arrays.away] < monday)
         home_x, away_x = np.where(seen, home_x, np.nan), np.where(seen, away_x, np.nan)
         values = {"sm_home_sot": home_x, "sm_away_sot": away_x, "sm_sot_diff": home_x - away_x}
@@ -302,13 +308,13 @@ def goals_model_pass(a: MatchArrays, params: GoalsModel) -> tuple[np.ndarray, np
     rate = math.log(2.0) / params.half_life_days
     origin = int(p_day[0]) if len(p_day) else 0
     growth = np.exp(rate * (p_day - origin))
-    block = (a.day - _MONDAY_SHIFT) // 7
-    starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
-    ends = np.r_[starts[1:], len(block)]
+    mondays = _week_monday(a.day)
+    starts = np.flatnonzero(np.r_[True, mondays[1:] != mondays[:-1]])
+    ends = np.r_[starts[1:], len(mondays)]
     state = _PoissonState(a.n_teams, a.divisions)
-    home_xg, away_xg = np.full(len(block), np.nan), np.full(len(block), np.nan)
+    home_xg, away_xg = np.full(len(mondays), np.nan), np.full(len(mondays), np.nan)
     for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
-        monday = int(block[first]) * 7 + _MONDAY_SHIFT
+        monday = int(mondays[first])
         lo, hi = np.searchsorted(p_day, [monday - params.window_days, monday])
         if hi > lo:
             w = growth[lo:hi] * math.exp(-rate * (monday - origin))
