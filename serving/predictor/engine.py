@@ -122,15 +122,15 @@ class Accelerated:
     reason: str = ""
 
 
-def accelerate(estimator: Any, check_rows: np.ndarray) -> Accelerated:
-    """The champion with its tree ensembles on treelite when that reproduces it on ``check_rows``."""
+def accelerate(estimator: Any, rows: np.ndarray) -> Accelerated:
+    """The champion with its tree ensembles on treelite when that reproduces it on ``rows`` (see :func:`check_rows`)."""
     try:
         candidate, swapped = _swap_ensembles(copy.deepcopy(estimator))
     except Exception as exc:  # an ensemble treelite cannot import: serve the logged model
         return _native(estimator, f"treelite cannot import the model: {type(exc).__name__}: {exc}")
     if not swapped:
         return _native(estimator, f"no tree ensemble treelite serves in {type(estimator).__name__}")
-    rows = np.ascontiguousarray(check_rows, dtype=np.float32)
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
     try:
         expected = np.asarray(estimator.predict_proba(rows), dtype=np.float64)
         got = np.asarray(candidate.predict_proba(rows), dtype=np.float64)
