@@ -15,7 +15,7 @@ help:  ## list the targets
 
 $(STAMP): pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv from the lock file
@@ -26,7 +26,7 @@ system-deps:  ## Debian's chromium, chromium-driver, prometheus (promtool), prom
 $(AIRFLOW_STAMP): airflow/requirements.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) venv --quiet --allow-existing --python 3.11 $(AIRFLOW_VENV)
-	$(UV) pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r airflow/requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(AIRFLOW_VENV)/bin/python -r airflow/requirements.lock
 	@touch $(AIRFLOW_STAMP)
 
 airflow-install: $(AIRFLOW_STAMP)  ## create .venv-airflow (Airflow 3.3, its own environment) from its lock file
