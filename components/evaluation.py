@@ -156,7 +156,7 @@ def backtest(
     evaluate: EvaluateParams,
 ) -> dict[str, Any]:
     """Walk forward: each backtest season is predicted by the selected model trained on all earlier seasons."""
-    from soccerpredict.features.market import BENCHMARK_COLUMNS, market_benchmark_probs
+    from soccerpredict.features.devig import BENCHMARK_COLUMNS, market_benchmark_probs
     from soccerpredict.models.backtest import report_by_group, walk_forward
     from soccerpredict.models.estimators import make_estimator
 

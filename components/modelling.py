@@ -37,7 +37,7 @@ def load_xy(table: Path, feature_list: Path) -> tuple[pd.DataFrame, pd.DataFrame
 
 def baseline_probabilities(train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each baseline's H/D/A probabilities for the test rows, fitted on the training rows only."""
-    from soccerpredict.features.market import BENCHMARK_COLUMNS, market_benchmark_probs
+    from soccerpredict.features.devig import BENCHMARK_COLUMNS, market_benchmark_probs
     from soccerpredict.models.baselines import ClimatologyBaseline, EloLogitBaseline, ProbabilityColumnsBaseline
 
     y = train[LABEL].to_numpy(dtype=int)

@@ -196,9 +196,10 @@ def batch_inference(
 def build_cards(*, predictions: Path, cards: Path) -> dict[str, Any]:
     """One card per prediction: teams, kick-off, probabilities and, where odds exist, the market's view."""
     from soccerpredict.data.store import ObjectStore
-    from soccerpredict.features.market import multiplicative_probs
+    from soccerpredict.features.devig import multiplicative_probs
+    from soccerpredict.settings import Settings
 
-    settings = _settings()
+    settings = Settings()  # no MLflow here: the model version is already a column of the predictions
     frame = pd.read_parquet(predictions)
     odds = frame[["odds_pre_avg_home", "odds_pre_avg_draw", "odds_pre_avg_away"]].to_numpy(dtype=float)
     market = np.atleast_2d(multiplicative_probs(odds)) if len(frame) else np.empty((0, 3))

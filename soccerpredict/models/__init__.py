@@ -7,8 +7,9 @@ the functions that need them.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from soccerpredict.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from soccerpredict.models.backtest import (
@@ -87,11 +88,4 @@ _EXPORTS = {
     "select": ("select_model",),
     "tuning": ("TuneResult", "season_folds", "tune"),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """Import the submodule that defines ``name`` on first use."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"soccerpredict.models.{_MODULE_OF[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

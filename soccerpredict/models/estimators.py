@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from sklearn.base import BaseEstimator
-
 from soccerpredict.errors import ConfigError
 
 if TYPE_CHECKING:
     import optuna
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "DEFAULT_PARAMS",

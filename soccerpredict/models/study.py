@@ -109,7 +109,7 @@ def run_study(
     import time
 
     from soccerpredict.features.build import TRACKS, build_features, feature_columns
-    from soccerpredict.features.market import BENCHMARK_COLUMNS, market_benchmark_probs
+    from soccerpredict.features.devig import BENCHMARK_COLUMNS, market_benchmark_probs
     from soccerpredict.models.backtest import leak_check, paired_bootstrap_diff, report_by_group, walk_forward
     from soccerpredict.models.baselines import ClimatologyBaseline, EloLogitBaseline, ProbabilityColumnsBaseline
     from soccerpredict.models.estimators import make_estimator

@@ -8,10 +8,8 @@ import pytest
 from scipy.optimize import brentq
 
 from soccerpredict.data.columns import ODDS_CLOSE, ODDS_PRE_AVG
-from soccerpredict.features.market import (
+from soccerpredict.features.devig import (
     BENCHMARK_COLUMNS,
-    MARKET_COLUMNS,
-    MarketProbabilities,
     devig,
     market_benchmark_probs,
     multiplicative_probs,
@@ -19,6 +17,7 @@ from soccerpredict.features.market import (
     shin_probs,
     shin_z,
 )
+from soccerpredict.features.market import MARKET_COLUMNS, MarketProbabilities
 
 GOLDEN_ODDS = [2.7, 2.3, 4.4]
 
