@@ -32,7 +32,7 @@ def documented_secrets() -> dict[tuple[str, str], set[str]]:
     Its rows read ``| namespace | `secret` | `key1`, `key2` | read by |``.
     """
     table: dict[tuple[str, str], set[str]] = {}
-    row = re.compile(r"^\|\s*(soccerpredict|airflow)\s*\|\s*`([a-z0-9-]+)`\s*\|([^|]*)\|")
+    row = re.compile(r"^\|\s*(soccerpredict|airflow|kubeflow)\s*\|\s*`([a-z0-9-]+)`\s*\|([^|]*)\|")
     for line in DEPLOY_DOC.read_text(encoding="utf-8").splitlines():
         match = row.match(line)
         if match:

@@ -60,3 +60,20 @@ def test_the_deploy_guide_creates_them_in_the_kubeflow_namespace(deploy_doc: str
     create_map = re.search(rf"kubectl -n kubeflow create configmap {POD_CONFIG_MAP}((?:.*\\\n)*.*)", deploy_doc)
     assert create_map, f"docs/deploy.md does not create kubeflow/{POD_CONFIG_MAP}"
     assert set(re.findall(r"--from-literal=([A-Z0-9_]+)=", create_map.group(1))) == set(POD_CONFIG_KEYS)
+
+
+def test_the_prod_overlay_creates_them_in_the_kubeflow_namespace(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    prod = rendered["prod"]
+    in_kubeflow = {(o["kind"], o["metadata"]["name"]) for o in prod if o["metadata"].get("namespace") == "kubeflow"}
+    assert in_kubeflow == {("ConfigMap", POD_CONFIG_MAP)} | {("ExternalSecret", name) for name in POD_SECRETS}
+    (pipeline_config,) = (o for o in prod if o["kind"] == "ConfigMap" and o["metadata"]["name"] == POD_CONFIG_MAP)
+    (app_config,) = (o for o in prod if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "soccer-config")
+    assert set(pipeline_config["data"]) == set(POD_CONFIG_KEYS)
+    for key, value in pipeline_config["data"].items():  # the same services the deployed app talks to
+        assert value == app_config["data"][key], key
+    for es in prod:
+        if es["kind"] == "ExternalSecret" and es["metadata"]["namespace"] == "kubeflow":
+            target = es["spec"]["target"]
+            template = target.get("template") or {}
+            keys = set(template["data"]) if template.get("data") else {d["secretKey"] for d in es["spec"]["data"]}
+            assert keys == set(POD_SECRETS[target["name"]]), target["name"]
