@@ -141,7 +141,10 @@ class FeatureSnapshot:
 
     async def _current(self) -> SnapshotIndex | None:
         if self._index is None:
-            if self._due():
+            if self._lock.locked():
+                async with self._lock:  # the first load is under way: wait for it rather than answer "unknown"
+                    pass
+            elif self._due():
                 await self.refresh()
         elif self._due() and (self._refreshing is None or self._refreshing.done()):
             # Serve the loaded snapshot now; check for a newer one beside the request.

@@ -118,3 +118,36 @@ def test_no_snapshot_yet_names_the_ids_and_the_missing_object(store: ObjectStore
     snapshot = FeatureSnapshot(store)
     with pytest.raises(UnknownMatchError, match=r"'a'.*no match-features snapshot at file://.*match_features\.parquet"):
         asyncio.run(snapshot.features(["a"], FEATURES))
+
+
+def test_requests_arriving_during_the_first_load_wait_for_it(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first request loads the snapshot in a thread; requests arriving meanwhile must get their features,
+    # not "unknown match id (not loaded yet)".
+    store.write_parquet(MATCH_FEATURES_KEY, frame(["a", "b"]))
+    snapshot = FeatureSnapshot(store)
+    real_read = store.read_parquet
+    started = asyncio.Event()
+
+    async def scenario() -> list[np.ndarray]:
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Event()
+
+        def slow_read(key: str) -> pd.DataFrame:
+            loop.call_soon_threadsafe(started.set)
+            asyncio.run_coroutine_threadsafe(gate.wait(), loop).result()
+            return real_read(key)
+
+        monkeypatch.setattr(store, "read_parquet", slow_read)
+        first = asyncio.create_task(snapshot.features(["a"], FEATURES))
+        await started.wait()
+        later = [asyncio.create_task(snapshot.features([m], FEATURES)) for m in ("b", "a")]
+        await asyncio.sleep(0.01)
+        gate.set()
+        return list(await asyncio.gather(first, *later))
+
+    first, b, a = asyncio.run(scenario())
+    np.testing.assert_array_equal(first, [[0, 1, 2]])
+    np.testing.assert_array_equal(b, [[3, 4, 5]])
+    np.testing.assert_array_equal(a, [[0, 1, 2]])
