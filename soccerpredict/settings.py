@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, description="HTTP port the FastAPI facade listens on.")
     worker_metrics_port: int = Field(default=9808, description="Port of a Celery worker's /metrics (0: none).")
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
+    predict_batch_max: int = Field(
+        default=32,
+        ge=1,
+        description="Most cache misses the facade sends to the predictor in one call (1: one call per miss).",
+    )
     cache_ttl_seconds: int = Field(default=3600, description="Lifetime of a cached prediction.")
     cache_local_ttl_seconds: float = Field(
         default=5.0, ge=0, description="Lifetime of the facade's in-process copy of a cached prediction (0: off)."

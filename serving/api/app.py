@@ -22,6 +22,7 @@ from serving.api.auth import ApiKeyChecker
 from serving.api.metrics import MetricsMiddleware, metrics_router
 from serving.api.routers import health, monitoring, predict
 from serving.api.services import Services
+from serving.api.services.batching import MissBatcher
 from serving.api.services.cache import PredictionCache
 from serving.api.services.precomputed import PrecomputedService
 from serving.api.services.predictor_client import Predictor, PredictorClient, PredictorTimeoutError
@@ -85,11 +86,14 @@ def _services(
 
     if celery_app is None:
         celery_app = make_celery(settings)
+    client = predictor or PredictorClient(settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics)
     return Services(
         settings=settings,
         metrics=metrics,
-        predictor=predictor
-        or PredictorClient(settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics),
+        predictor=client,
+        misses=MissBatcher(
+            client, timeout=settings.predictor_timeout, max_batch=settings.predict_batch_max, metrics=metrics
+        ),
         cache=PredictionCache(
             settings.redis_url,
             ttl_seconds=settings.cache_ttl_seconds,

@@ -35,6 +35,8 @@ Kind = Literal["counter", "gauge", "histogram"]
 
 #: Seconds; fine at the low end because cache hits take about a millisecond.
 LATENCY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Rows per predictor call.
+BATCH_BUCKETS: Final = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class MetricSpec:
     kind: Kind
     help: str
     labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = LATENCY_BUCKETS  # histograms only
 
 
 METRICS: Final = (
@@ -56,6 +59,12 @@ METRICS: Final = (
     MetricSpec("prediction_cache_misses_total", "counter", "Prediction cache misses.", ("service",)),
     MetricSpec("prediction_cache_errors_total", "counter", "Prediction cache failures (Redis down).", ("service",)),
     MetricSpec("predictor_errors_total", "counter", "Failed calls from the facade to the predictor.", ("reason",)),
+    MetricSpec(
+        "predictor_batch_size",
+        "histogram",
+        "Match ids per facade call to the predictor (cache misses that arrived together share a call).",
+        buckets=BATCH_BUCKETS,
+    ),
     MetricSpec("model_info", "gauge", "The model version being served (value 1).", ("service", "model", "version")),
     MetricSpec("model_swaps_total", "counter", "Champion hot swaps performed by the predictor.", ()),
     MetricSpec(
@@ -104,6 +113,7 @@ SET_BY: Final = {
     "prediction_cache_misses_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
     "prediction_cache_errors_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
     "predictor_errors_total": "facade: serving.api.services.predictor_client",
+    "predictor_batch_size": "facade: serving.api.services.batching",
     "model_info": "facade: serving.api.services.predictor_client; predictor: serving.predictor.champion",
     "model_swaps_total": "predictor: serving.predictor.champion",
     "model_champion_promoted_timestamp_seconds": "predictor: serving.predictor.champion (registry tag)",
@@ -152,7 +162,7 @@ def build(registry: CollectorRegistry) -> Metrics:
         elif spec.kind == "gauge":
             collectors[spec.name] = Gauge(base, spec.help, spec.labels, registry=registry)
         else:
-            collectors[spec.name] = Histogram(base, spec.help, spec.labels, buckets=LATENCY_BUCKETS, registry=registry)
+            collectors[spec.name] = Histogram(base, spec.help, spec.labels, buckets=spec.buckets, registry=registry)
     return Metrics(collectors)
 
 

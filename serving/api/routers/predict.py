@@ -171,15 +171,14 @@ async def predict(match_id: MatchId, services: ServicesDep) -> Response:
                 source="cache",
             ))  # fmt: skip
     try:
-        result = await services.predictor.infer([match_id])
+        model_version, (home, draw, away) = await services.misses.predict(match_id)
     except UnknownMatchError as exc:
         raise UnknownMatchError(f"unknown match id {match_id!r}: the predictor has no features for it") from exc
-    home, draw, away = result.probabilities[0]
-    await services.cache.set(match_id, result.model_version, (home, draw, away))
+    await services.cache.set(match_id, model_version, (home, draw, away))
     _observe(services, "model", start)
     return _json(
         Prediction(
-            match_id=match_id, model_version=result.model_version, p_home=home, p_draw=draw, p_away=away, source="model"
+            match_id=match_id, model_version=model_version, p_home=home, p_draw=draw, p_away=away, source="model"
         )
     )
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from celery import Celery
 
+    from serving.api.services.batching import MissBatcher
     from serving.api.services.cache import PredictionCache
     from serving.api.services.precomputed import PrecomputedService
     from serving.api.services.predictor_client import Predictor
@@ -28,6 +29,7 @@ class Services:
     settings: Settings
     metrics: Any
     predictor: Predictor
+    misses: MissBatcher  # cache misses to the predictor, batched when they arrive together
     cache: PredictionCache
     precomputed: PrecomputedService
     celery: Celery  # reads task states from the result backend
