@@ -60,7 +60,7 @@ METRICS: Final = (
     MetricSpec("prediction_cache_errors_total", "counter", "Prediction cache failures (Redis down).", ("service",)),
     MetricSpec("predictor_errors_total", "counter", "Failed calls from the facade to the predictor.", ("reason",)),
     MetricSpec(
-        "predictor_batch_size",
+        "predictor_batch_rows",
         "histogram",
         "Match ids per facade call to the predictor (cache misses that arrived together share a call).",
         buckets=BATCH_BUCKETS,
@@ -113,7 +113,7 @@ SET_BY: Final = {
     "prediction_cache_misses_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
     "prediction_cache_errors_total": "facade: serving.api.services.cache; predictor: serving.predictor.cache",
     "predictor_errors_total": "facade: serving.api.services.predictor_client",
-    "predictor_batch_size": "facade: serving.api.services.batching",
+    "predictor_batch_rows": "facade: serving.api.services.batching",
     "model_info": "facade: serving.api.services.predictor_client; predictor: serving.predictor.champion",
     "model_swaps_total": "predictor: serving.predictor.champion",
     "model_champion_promoted_timestamp_seconds": "predictor: serving.predictor.champion (registry tag)",

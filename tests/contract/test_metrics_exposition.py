@@ -50,7 +50,7 @@ FACADE = {
     "prediction_duration_seconds",
     "prediction_cache_errors_total",
     "predictor_errors_total",
-    "predictor_batch_size",
+    "predictor_batch_rows",
     "model_info",
     "model_feature_drift_score",
     "model_feature_drifted",

@@ -21,6 +21,6 @@ def test_names_are_unique_and_follow_prometheus_conventions() -> None:
     for spec in METRICS:
         assert spec.name == spec.name.lower()
         assert (spec.kind == "counter") == spec.name.endswith("_total")
-        if spec.kind == "histogram":
-            assert spec.name.endswith("_seconds")
+        if spec.kind == "histogram":  # a base unit, plural: seconds, or rows for a size
+            assert spec.name.endswith(("_seconds", "_rows")), spec.name
     assert "prediction_duration_seconds_bucket" in metric_names()

@@ -43,7 +43,7 @@ class MissBatcher:
         timeout: seconds one request may wait in all, queue included.
         max_batch: most match ids in one call (1: no batching, one call per miss).
         max_in_flight: most predictor calls open at once.
-        metrics: the facade's metrics (``predictor_batch_size`` is observed per call) or None.
+        metrics: the facade's metrics (``predictor_batch_rows`` is observed per call) or None.
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class MissBatcher:
 
     def _observe(self, rows: int) -> None:
         if self._metrics is not None:
-            self._metrics["predictor_batch_size"].observe(rows)
+            self._metrics["predictor_batch_rows"].observe(rows)
 
 
 def _deliver(waiting: list[_Waiter], ids: list[str], result: InferResult) -> None:
