@@ -79,7 +79,7 @@ class MissBatcher:
         try:
             return await asyncio.wait_for(future, self.timeout)
         except TimeoutError as exc:
-            raise PredictorTimeoutError(f"the predictor did not answer within {self.timeout:g} s") from exc
+            raise PredictorTimeoutError.after(self.timeout) from exc
 
     def _start_call(self) -> None:
         batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]

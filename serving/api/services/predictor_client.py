@@ -45,6 +45,11 @@ _UNKNOWN_VERSION: Final = "unknown"
 class PredictorTimeoutError(PredictorUnavailableError):
     """The predictor did not answer within ``predictor_timeout`` seconds."""
 
+    @classmethod
+    def after(cls, timeout: float) -> PredictorTimeoutError:
+        """The error, with the one message every timeout of the facade gives (its 504 detail)."""
+        return cls(f"the predictor did not answer within {timeout:g} s")
+
 
 @dataclass(frozen=True, slots=True)
 class InferResult:
@@ -150,7 +155,7 @@ def _status_error(status: int, body: bytes) -> ServingError:
 
 def _transport_error(exc: Exception, timeout: float) -> PredictorUnavailableError:
     if isinstance(exc, httpx.TimeoutException | TimeoutError):  # aiohttp's timeouts are TimeoutErrors
-        return PredictorTimeoutError(f"the predictor did not answer within {timeout:g} s")
+        return PredictorTimeoutError.after(timeout)
     return PredictorUnavailableError(f"the predictor is unreachable ({type(exc).__name__}); is it running?")
 
 
