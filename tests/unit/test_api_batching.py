@@ -1,6 +1,6 @@
 """Natural batching of the facade's cache misses (MissBatcher) against an in-process predictor that records calls.
 
-Each call of the recording predictor blocks until the test releases it, so the tests decide exactly which
+Each call of a held recording predictor blocks until the test releases it, so the tests decide exactly which
 misses queue up behind a call in flight.
 """
 
@@ -22,13 +22,15 @@ KNOWN = {f"m{i}": (0.5 - i / 100, 0.25, 0.25 + i / 100) for i in range(10)}
 
 
 class GatedPredictor(StubPredictor):
-    """Answers like StubPredictor, records each call's match ids, and holds each call until ``release``."""
+    """Answers like StubPredictor and records each call's match ids; with ``held``, each call waits until
+    ``gate.set()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, held: bool = False) -> None:
         super().__init__(KNOWN, version="3")
         self.calls: list[list[str]] = []
         self.gate = asyncio.Event()
-        self.gate.set()
+        if not held:
+            self.gate.set()
 
     async def infer(self, match_ids: Sequence[str]) -> InferResult:
         self.calls.append(list(match_ids))
@@ -54,8 +56,7 @@ def test_a_lone_miss_is_sent_at_once_alone() -> None:
 
 def test_misses_queued_behind_busy_calls_share_the_next_call() -> None:
     async def scenario() -> None:
-        predictor = GatedPredictor()
-        predictor.gate.clear()
+        predictor = GatedPredictor(held=True)
         batcher = MissBatcher(predictor, timeout=1.0, max_in_flight=1)
         first = asyncio.create_task(batcher.predict("m0"))
         await settle()
@@ -72,8 +73,7 @@ def test_misses_queued_behind_busy_calls_share_the_next_call() -> None:
 
 def test_a_batch_never_exceeds_max_batch() -> None:
     async def scenario() -> None:
-        predictor = GatedPredictor()
-        predictor.gate.clear()
+        predictor = GatedPredictor(held=True)
         batcher = MissBatcher(predictor, timeout=1.0, max_batch=3, max_in_flight=1)
         tasks = [asyncio.create_task(batcher.predict(f"m{i}")) for i in range(8)]
         await settle()
@@ -87,8 +87,7 @@ def test_a_batch_never_exceeds_max_batch() -> None:
 
 def test_max_in_flight_calls_run_side_by_side() -> None:
     async def scenario() -> None:
-        predictor = GatedPredictor()
-        predictor.gate.clear()
+        predictor = GatedPredictor(held=True)
         batcher = MissBatcher(predictor, timeout=1.0, max_in_flight=2)
         tasks = [asyncio.create_task(batcher.predict(m)) for m in ("m0", "m1", "m2", "m3")]
         await settle()
@@ -102,8 +101,7 @@ def test_max_in_flight_calls_run_side_by_side() -> None:
 
 def test_an_unknown_match_fails_alone_and_its_batch_mates_still_get_answers() -> None:
     async def scenario() -> None:
-        predictor = GatedPredictor()
-        predictor.gate.clear()
+        predictor = GatedPredictor(held=True)
         batcher = MissBatcher(predictor, timeout=1.0, max_in_flight=1)
         first = asyncio.create_task(batcher.predict("m0"))
         await settle()
@@ -136,8 +134,7 @@ def test_a_failed_call_fails_every_request_it_carried() -> None:
 
 def test_a_request_waits_at_most_the_timeout_queue_included() -> None:
     async def scenario() -> None:
-        predictor = GatedPredictor()
-        predictor.gate.clear()
+        predictor = GatedPredictor(held=True)
         batcher = MissBatcher(predictor, timeout=0.05, max_in_flight=1)
         with pytest.raises(PredictorTimeoutError, match=r"0\.05 s"):
             await batcher.predict("m0")
@@ -162,8 +159,7 @@ def test_batch_sizes_are_observed() -> None:
     registry = CollectorRegistry()
 
     async def scenario() -> None:
-        predictor = GatedPredictor()
-        predictor.gate.clear()
+        predictor = GatedPredictor(held=True)
         batcher = MissBatcher(predictor, timeout=1.0, max_in_flight=1, metrics=build(registry))
         tasks = [asyncio.create_task(batcher.predict(m)) for m in ("m0", "m1", "m2")]
         await settle()
