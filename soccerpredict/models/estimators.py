@@ -24,6 +24,7 @@ __all__ = [
     "SEARCH_SPACES",
     "Dist",
     "make_estimator",
+    "sample_weight_kwargs",
     "suggest_params",
 ]
 
@@ -151,6 +152,13 @@ def _valid_keys(name: str, estimator: BaseEstimator) -> set[str]:
     if name == "logreg":
         return {key.removeprefix("model__") for key in estimator.get_params() if key.startswith("model__")}
     return set(estimator.get_params())
+
+
+def sample_weight_kwargs(name: str, weights: Any) -> dict[str, Any]:
+    """``fit`` keyword arguments that pass per-row weights to the estimator ``make_estimator(name)`` builds
+    (``logreg`` is a pipeline: its weights go to the model step)."""
+    _check_name(name)
+    return {"model__sample_weight": weights} if name == "logreg" else {"sample_weight": weights}
 
 
 def make_estimator(name: str, params: Mapping[str, Any] | None = None, *, seed: int = 0) -> BaseEstimator:

@@ -48,6 +48,8 @@ class StudyConfig:
         train_from: first season used for training (older seasons still warm up the ratings); None = all.
         drop_groups: feature groups left out of both tracks (an ablation: e.g. ``("h2h", "rest")``).
         n_boot: bootstrap resamples of each paired confidence interval.
+        half_life_seasons: when set, the model's training rows are weighted ``0.5 ** (age / half_life_seasons)``,
+            age in seasons before the newest training season (a screening option; the baselines stay unweighted).
     """
 
     seasons: tuple[str, ...]
@@ -58,6 +60,7 @@ class StudyConfig:
     drop_groups: tuple[str, ...] = ()
     n_boot: int = 1000
     seed: int = 0
+    half_life_seasons: float | None = None
 
 
 @dataclass(slots=True)
@@ -112,7 +115,7 @@ def run_study(
     from soccerpredict.features.devig import BENCHMARK_COLUMNS, market_benchmark_probs
     from soccerpredict.models.backtest import leak_check, paired_bootstrap_diff, report_by_group, walk_forward
     from soccerpredict.models.baselines import ClimatologyBaseline, EloLogitBaseline, ProbabilityColumnsBaseline
-    from soccerpredict.models.estimators import make_estimator
+    from soccerpredict.models.estimators import make_estimator, sample_weight_kwargs
     from soccerpredict.models.metrics import per_row_rps
     from soccerpredict.models.tuning import season_start_year
 
@@ -149,9 +152,16 @@ def run_study(
     y, meta = labels[rows], meta.iloc[rows].reset_index(drop=True)
     test_seasons = list(config.seasons)
 
-    def estimator_fit_predict(make: Callable[[], Any], columns: Sequence[str]) -> Callable[..., np.ndarray]:
+    def estimator_fit_predict(
+        make: Callable[[], Any], columns: Sequence[str], *, weighted: bool = False
+    ) -> Callable[..., np.ndarray]:
         def fit_predict(X_train, y_train, meta_train, X_test, meta_test):  # type: ignore[no-untyped-def]
-            return make().fit(X_train[list(columns)], y_train).predict_proba(X_test[list(columns)])
+            fit_kwargs: dict[str, Any] = {}
+            if weighted and config.half_life_seasons:
+                years = meta_train["season"].map(season_start_year).to_numpy()
+                weights = 0.5 ** ((years.max() - years) / config.half_life_seasons)
+                fit_kwargs = sample_weight_kwargs(config.model, weights)
+            return make().fit(X_train[list(columns)], y_train, **fit_kwargs).predict_proba(X_test[list(columns)])
 
         return fit_predict
 
@@ -173,7 +183,8 @@ def run_study(
         say(f"walk-forward {name} over {', '.join(test_seasons)}")
         X = X_all[columns].astype("float64") if name.startswith("model:") else X_all[columns]
         start = time.perf_counter()
-        predictions[name] = walk_forward(estimator_fit_predict(make, columns), X, y, meta, test_seasons)
+        fit_predict = estimator_fit_predict(make, columns, weighted=name.startswith("model:"))
+        predictions[name] = walk_forward(fit_predict, X, y, meta, test_seasons)
         seconds[name] = round(time.perf_counter() - start, 1)
 
     reference = next(iter(predictions.values()))

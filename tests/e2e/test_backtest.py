@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def test_report_names_goals_baselines_and_every_division_season(sample_frame: pd
     assert "| model:stats_only | E0 | 2324 | 380 |" in text
     assert "elo_logit" in text and "goals_model" in text
     assert "Command: `soccerpredict backtest --seasons 2324`" in text
+
+
+def test_season_weights_change_only_the_model(sample_frame: pd.DataFrame) -> None:
+    base = StudyConfig(seasons=("2324",), tracks=("stats_only",), model="logreg", n_boot=50)
+    plain = run_study(sample_frame, base)
+    weighted = run_study(sample_frame, dataclasses.replace(base, half_life_seasons=1.0))
+    probs = ["p_home", "p_draw", "p_away"]
+    model = "model:stats_only"
+    assert not np.allclose(weighted.predictions[model][probs], plain.predictions[model][probs])
+    for baseline in ("climatology", "elo_logit", "goals_model"):
+        pd.testing.assert_frame_equal(weighted.predictions[baseline], plain.predictions[baseline])
 
 
 def test_a_season_without_data_or_an_unknown_track_is_a_clear_error(sample_frame: pd.DataFrame) -> None:

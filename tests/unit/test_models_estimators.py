@@ -12,7 +12,14 @@ from test_models_synthetic import synthetic_matches
 from threadpoolctl import threadpool_limits
 
 from soccerpredict.errors import ConfigError
-from soccerpredict.models.estimators import DEFAULT_PARAMS, MODEL_NAMES, SEARCH_SPACES, make_estimator, suggest_params
+from soccerpredict.models.estimators import (
+    DEFAULT_PARAMS,
+    MODEL_NAMES,
+    SEARCH_SPACES,
+    make_estimator,
+    sample_weight_kwargs,
+    suggest_params,
+)
 
 #: Small models keep the suite fast; the defaults are exercised by the tuning tests.
 SMALL = {"logreg": {}, "hgb": {"max_iter": 20}, "xgb": {"n_estimators": 20}}
@@ -53,6 +60,17 @@ def test_tree_models_are_deterministic_for_a_seed(name: str) -> None:
     first = make_estimator(name, params, seed=3).fit(data.X, data.y).predict_proba(data.X)
     second = clone(make_estimator(name, params, seed=3)).fit(data.X, data.y).predict_proba(data.X)
     assert np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_sample_weights_reach_every_model(name: str) -> None:
+    data = synthetic_matches(n_seasons=1, per_season=300)
+    plain = make_estimator(name, SMALL[name]).fit(data.X, data.y).predict_proba(data.X)
+    weights = np.where(np.arange(300) < 150, 0.05, 1.0)  # the first half barely counts
+    weighted = make_estimator(name, SMALL[name]).fit(data.X, data.y, **sample_weight_kwargs(name, weights))
+    assert not np.allclose(weighted.predict_proba(data.X), plain)
+    unit = make_estimator(name, SMALL[name]).fit(data.X, data.y, **sample_weight_kwargs(name, np.ones(300)))
+    np.testing.assert_allclose(unit.predict_proba(data.X), plain, atol=1e-6)
 
 
 def test_params_override_defaults() -> None:
