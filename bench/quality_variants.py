@@ -3,8 +3,10 @@
     SOCCER_DB_URL=postgresql+psycopg://…/soccerpredict_full .venv/bin/python bench/quality_variants.py \
         '{"hgb_default": {}, "hgb_slow": {"learning_rate": 0.03, "max_iter": 400, "min_samples_leaf": 200}}'
 
-Each variant is ``name -> estimator parameters``, with three special keys: ``"model"`` picks logreg, hgb or
+Each variant is ``name -> estimator parameters``, with five special keys: ``"model"`` picks logreg, hgb or
 xgb (default hgb); ``"half_life"`` weights the training rows by season age (``StudyConfig.half_life_seasons``);
+``"drop": ["h2h"]`` leaves feature groups out (``StudyConfig.drop_groups``); ``"tune": 12`` tunes the model
+before each test season (``StudyConfig.tune_trials``);
 ``"average": ["a", "b"]`` scores the 50/50 average of two variants listed before it, without fitting. Runs
 :func:`soccerpredict.models.study.run_study` on the stats-only track, test seasons 2022/23 and 2023/24,
 training from 2005/06 (older seasons only warm up the ratings; `soccerpredict backtest --train-from 0506`
@@ -58,11 +60,15 @@ def main() -> None:
                 tracks=("stats_only",),
                 model=str(params.pop("model", "hgb")),
                 half_life_seasons=params.pop("half_life", None),
+                drop_groups=tuple(params.pop("drop", ())),
+                tune_trials=int(params.pop("tune", 0)),
                 params=params,
                 train_from=args.train_from,
                 n_boot=200,
             )
-            result = run_study(frame, config)
+            result = run_study(frame, config, progress=lambda message: print(f"  {message}", flush=True))
+            for key, tuned in result.tuned.items():
+                print(f"  tuned {key}: {tuned}", flush=True)
             preds, goals = result.predictions["model:stats_only"], result.predictions["goals_model"]
             market = result.market
         results[name] = (preds, goals, market)

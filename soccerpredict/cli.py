@@ -341,6 +341,14 @@ def backtest(
     drop_groups: Annotated[
         str | None, typer.Option(help="Feature groups to leave out (ablation), e.g. h2h,rest.")
     ] = None,
+    tune_trials: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Optuna trials to tune the model before each test season (log-loss on the season before it); "
+            "0 keeps the default parameters.",
+        ),
+    ] = 0,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples per confidence interval.")] = 1000,
     out: Annotated[
         Path | None, typer.Option(help="Report folder (default: SOCCER_HOME/reports/backtest-<time>).")
@@ -368,6 +376,7 @@ def backtest(
         train_from=train_from,
         drop_groups=tuple(g.strip() for g in (drop_groups or "").split(",") if g.strip()),
         n_boot=n_boot,
+        tune_trials=tune_trials,
     )
     try:
         engine = _engine(settings)
@@ -386,7 +395,9 @@ def backtest(
     result.by_group.to_csv(folder / "by_group.csv", index=False)
     predictions = [preds.assign(forecaster=name) for name, preds in result.predictions.items()]
     pd.concat(predictions, ignore_index=True).to_parquet(folder / "predictions.parquet")
-    (folder / "goals.json").write_text(json.dumps({"goals": result.goals, "leaks": result.leaks}, indent=2))
+    (folder / "goals.json").write_text(
+        json.dumps({"goals": result.goals, "leaks": result.leaks, "tuned": result.tuned}, indent=2)
+    )
     table = Table(title="quality goals")
     for column in ("track", "model RPS", "market RPS", "RPS - market [95% CI]", "met"):
         table.add_column(column)

@@ -35,6 +35,8 @@ GOALS: Final = {
     "market_aware": ("all", 0.0, "RPS at or below the closing market on all divisions"),
 }
 _GOALS_COLUMNS: Final = ("gm_p_home", "gm_p_draw", "gm_p_away")
+#: The market-aware track's odds features: the de-vigged pre-match average, days before kick-off.
+_PREMATCH_COLUMNS: Final = ("market_p_home", "market_p_draw", "market_p_away")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +52,10 @@ class StudyConfig:
         n_boot: bootstrap resamples of each paired confidence interval.
         half_life_seasons: when set, the model's training rows are weighted ``0.5 ** (age / half_life_seasons)``,
             age in seasons before the newest training season (a screening option; the baselines stay unweighted).
+        tune_trials: when above 0, the model is tuned by Optuna before each test season, as the pipeline tunes it:
+            log-loss on the last training season (trained on the seasons before it), ``tune_trials`` trials,
+            the defaults first; then refitted on every training season with the best parameters (which replace
+            ``params`` in the search space; sample weights, if any, apply to the refit only).
     """
 
     seasons: tuple[str, ...]
@@ -61,6 +67,7 @@ class StudyConfig:
     n_boot: int = 1000
     seed: int = 0
     half_life_seasons: float | None = None
+    tune_trials: int = 0
 
 
 @dataclass(slots=True)
@@ -68,7 +75,8 @@ class StudyResult:
     """Per-match predictions of every forecaster and the tables built from them."""
 
     config: StudyConfig
-    #: forecaster name (``model:<track>``, ``climatology``, ``elo_logit``, ``goals_model``) -> walk_forward frame
+    #: forecaster name (``model:<track>``, ``climatology``, ``elo_logit``, ``goals_model``, and with the
+    #: market-aware track ``prematch_market``) -> walk_forward frame
     predictions: dict[str, pd.DataFrame]
     #: closing-market probabilities aligned with every predictions frame (NaN where the match has no closing odds)
     market: np.ndarray
@@ -83,6 +91,8 @@ class StudyResult:
     #: leak warnings (a model beating the closing market by more than the tolerance)
     leaks: list[str]
     seconds_by_forecaster: dict[str, float] = field(default_factory=dict)
+    #: with ``tune_trials``: per ``"<forecaster> <test season>"``, the tuned parameters and their validation log-loss
+    tuned: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
@@ -117,7 +127,7 @@ def run_study(
     from soccerpredict.models.baselines import ClimatologyBaseline, EloLogitBaseline, ProbabilityColumnsBaseline
     from soccerpredict.models.estimators import make_estimator, sample_weight_kwargs
     from soccerpredict.models.metrics import per_row_rps
-    from soccerpredict.models.tuning import season_start_year
+    from soccerpredict.models.tuning import season_start_year, tune
 
     say = progress or (lambda _message: None)
     unknown = [t for t in config.tracks if t not in TRACKS]
@@ -152,16 +162,37 @@ def run_study(
     y, meta = labels[rows], meta.iloc[rows].reset_index(drop=True)
     test_seasons = list(config.seasons)
 
+    tuned: dict[str, dict[str, Any]] = {}
+
     def estimator_fit_predict(
-        make: Callable[[], Any], columns: Sequence[str], *, weighted: bool = False
+        name: str, make: Callable[[], Any], columns: Sequence[str], *, is_model: bool = False
     ) -> Callable[..., np.ndarray]:
         def fit_predict(X_train, y_train, meta_train, X_test, meta_test):  # type: ignore[no-untyped-def]
             fit_kwargs: dict[str, Any] = {}
-            if weighted and config.half_life_seasons:
+            if is_model and config.half_life_seasons:
                 years = meta_train["season"].map(season_start_year).to_numpy()
                 weights = 0.5 ** ((years.max() - years) / config.half_life_seasons)
                 fit_kwargs = sample_weight_kwargs(config.model, weights)
-            return make().fit(X_train[list(columns)], y_train, **fit_kwargs).predict_proba(X_test[list(columns)])
+            estimator = make()
+            if is_model and config.tune_trials > 0:
+                test_season = str(meta_test["season"].iloc[0])
+                say(f"tuning {name} for {test_season}: {config.tune_trials} trials")
+                result = tune(
+                    config.model,
+                    X_train[list(columns)],
+                    y_train,
+                    meta_train["season"].to_numpy(),
+                    n_trials=config.tune_trials,
+                    seed=config.seed,
+                    n_folds=1,
+                )
+                tuned[f"{name} {test_season}"] = {
+                    "params": result.best_params,
+                    "valid_log_loss": result.cv_log_loss_mean,
+                    "valid_season": result.valid_seasons[0],
+                }
+                estimator = make_estimator(config.model, {**config.params, **result.best_params}, seed=config.seed)
+            return estimator.fit(X_train[list(columns)], y_train, **fit_kwargs).predict_proba(X_test[list(columns)])
 
         return fit_predict
 
@@ -176,6 +207,13 @@ def run_study(
     forecasters["elo_logit"] = (EloLogitBaseline, ["elo_diff"])
     if set(_GOALS_COLUMNS) <= set(X_all.columns):
         forecasters["goals_model"] = (lambda: ProbabilityColumnsBaseline(columns=_GOALS_COLUMNS), list(_GOALS_COLUMNS))
+    if "market_aware" in config.tracks:
+        # What the market-aware model reads, taken as a forecast: the distance from it to the closing market is
+        # the news of the last days before kick-off, which no feature of that track holds.
+        forecasters["prematch_market"] = (
+            lambda: ProbabilityColumnsBaseline(columns=_PREMATCH_COLUMNS),
+            list(_PREMATCH_COLUMNS),
+        )
 
     predictions: dict[str, pd.DataFrame] = {}
     seconds: dict[str, float] = {}
@@ -183,7 +221,7 @@ def run_study(
         say(f"walk-forward {name} over {', '.join(test_seasons)}")
         X = X_all[columns].astype("float64") if name.startswith("model:") else X_all[columns]
         start = time.perf_counter()
-        fit_predict = estimator_fit_predict(make, columns, weighted=name.startswith("model:"))
+        fit_predict = estimator_fit_predict(name, make, columns, is_model=name.startswith("model:"))
         predictions[name] = walk_forward(fit_predict, X, y, meta, test_seasons)
         seconds[name] = round(time.perf_counter() - start, 1)
 
@@ -211,7 +249,7 @@ def run_study(
     y_test = reference["y"].to_numpy()
     for track in config.tracks:
         model_rps = per_row_rps(predictions[f"model:{track}"][["p_home", "p_draw", "p_away"]].to_numpy(), y_test)
-        for baseline in ("elo_logit", "goals_model", "climatology"):
+        for baseline in ("elo_logit", "goals_model", "climatology", "prematch_market"):
             if baseline not in predictions:
                 continue
             base_rps = per_row_rps(predictions[baseline][["p_home", "p_draw", "p_away"]].to_numpy(), y_test)
@@ -268,6 +306,7 @@ def run_study(
         goals=goals,
         leaks=leaks,
         seconds_by_forecaster=seconds,
+        tuned=tuned,
     )
 
 
@@ -284,6 +323,7 @@ def render_study_markdown(result: StudyResult, *, command: str = "") -> str:
         f"Test seasons {', '.join(config.seasons)}, each predicted by a model trained only on earlier seasons"
         + (f" (training from {config.train_from})" if config.train_from else "")
         + f"; model `{config.model}` with params {dict(config.params) or 'defaults'}"
+        + (f", tuned before each test season ({config.tune_trials} Optuna trials)" if config.tune_trials else "")
         + (f"; feature groups left out: {', '.join(config.drop_groups)}" if config.drop_groups else "")
         + "; "
         f"{config.n_boot} paired bootstrap resamples. RPS differences are model minus closing market "
@@ -326,6 +366,14 @@ def render_study_markdown(result: StudyResult, *, command: str = "") -> str:
             lines.append(
                 f"| {row['track']} | {row['baseline']} | {row['scope']} | {row['n']} | {_ci(row)} | {better} |"
             )
+    if result.tuned:
+        lines += ["", "## Tuned parameters", ""]
+        lines += ["| forecaster and test season | validated on | log-loss | parameters |", "|---|---|---|---|"]
+        for key, tuned in result.tuned.items():
+            params = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in tuned["params"].items()
+            )
+            lines.append(f"| {key} | {tuned['valid_season']} | {tuned['valid_log_loss']:.4f} | {params} |")
     lines += ["", "## Leak check", ""]
     lines += [f"- {w}" for w in result.leaks] or [
         "No model beats the closing market by more than 0.002 RPS in any division."

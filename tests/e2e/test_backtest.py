@@ -40,6 +40,7 @@ def test_study_predicts_every_test_match_with_models_trained_on_earlier_seasons(
         "climatology",
         "elo_logit",
         "goals_model",
+        "prematch_market",
     }
     for preds in result.predictions.values():
         assert len(preds) == n_test
@@ -53,6 +54,9 @@ def test_study_predicts_every_test_match_with_models_trained_on_earlier_seasons(
     # Climatology knows nothing about the teams: the market beats it, and the interval says so.
     clim = result.overall[(result.overall["forecaster"] == "climatology") & (result.overall["scope"] == "all")]
     assert clim["rps_diff_lo"].iloc[0] > 0
+    # The pre-match average odds are the same market days earlier: close to the closing line, not equal to it.
+    prematch = result.overall[(result.overall["forecaster"] == "prematch_market") & (result.overall["scope"] == "all")]
+    assert 0 < prematch["rps_diff"].iloc[0] < clim["rps_diff"].iloc[0]
 
 
 def test_report_names_goals_baselines_and_every_division_season(sample_frame: pd.DataFrame) -> None:
@@ -117,3 +121,18 @@ def test_dropped_feature_groups_leave_the_models_but_not_the_baselines(sample_fr
     assert "feature groups left out: elo, h2h" in render_study_markdown(result)
     with pytest.raises(ModelError, match="unknown feature group"):
         run_study(sample_frame, StudyConfig(seasons=("2324",), drop_groups=("weather",)))
+
+
+def test_tuning_validates_on_the_season_before_each_test_season(sample_frame: pd.DataFrame) -> None:
+    base = StudyConfig(seasons=("2324",), tracks=("stats_only",), model="logreg", n_boot=50)
+    plain = run_study(sample_frame, base)
+    tuned = run_study(sample_frame, dataclasses.replace(base, tune_trials=3))
+    assert list(tuned.tuned) == ["model:stats_only 2324"]
+    record = tuned.tuned["model:stats_only 2324"]
+    assert record["valid_season"] == "2223"  # the last training season, never the test season
+    assert set(record["params"]) == {"C"} and np.isfinite(record["valid_log_loss"])
+    assert plain.tuned == {}
+    for baseline in ("climatology", "elo_logit", "goals_model"):
+        pd.testing.assert_frame_equal(tuned.predictions[baseline], plain.predictions[baseline])
+    text = render_study_markdown(tuned)
+    assert "## Tuned parameters" in text and "| model:stats_only 2324 | 2223 |" in text
