@@ -99,7 +99,6 @@ class FeaturesParams(_Section):
     form: dict[str, Any] = {}
     h2h: dict[str, Any] = {}
     rest: dict[str, Any] = {}
-    league: dict[str, Any] = {}
     market: dict[str, Any] = {}
 
 

@@ -1,4 +1,4 @@
-"""Leakage-safe pre-match features: ratings, goals model, form, head-to-head, rest, division climate and market.
+"""Leakage-safe pre-match features: ratings, goals model, form, head-to-head, rest and market.
 
 Every feature of a match uses only matches of strictly earlier dates. The registry, tracks and
 :func:`build_features` live in :mod:`soccerpredict.features.build`; the de-vig methods and the closing-market
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from soccerpredict.features.elo import EloRatings
     from soccerpredict.features.form import FormFeatures
     from soccerpredict.features.h2h import HeadToHead
-    from soccerpredict.features.league import DivisionClimate
     from soccerpredict.features.market import MarketProbabilities
     from soccerpredict.features.ratings import GoalsModel, PiRatings, poisson_outcome_probs
     from soccerpredict.features.rest import RestDays
@@ -38,7 +37,6 @@ __all__ = [
     "MARKET_AWARE_GROUPS",
     "STATS_ONLY_GROUPS",
     "TRACKS",
-    "DivisionClimate",
     "EloRatings",
     "FeatureGroup",
     "FeatureParams",
@@ -74,7 +72,6 @@ _EXPORTS = {
     "elo": ("EloRatings",),
     "form": ("FormFeatures",),
     "h2h": ("HeadToHead",),
-    "league": ("DivisionClimate",),
     "market": ("MarketProbabilities",),
     "ratings": ("GoalsModel", "PiRatings", "poisson_outcome_probs"),
     "rest": ("RestDays",),

@@ -9,7 +9,6 @@ Groups, in registry order, with their transformers:
     form         FormFeatures         rolling / EWM means of each club's statistics
     h2h          HeadToHead           earlier meetings of the two clubs
     rest         RestDays             days since each club's previous match
-    league       DivisionClimate      the division's recent result shares and goals
     market       MarketProbabilities  de-vigged pre-match average odds (market-aware track only)
 
 Tracks: ``stats_only`` = every group but ``market``; ``market_aware`` = every group.
@@ -31,7 +30,6 @@ from soccerpredict.features.base import MatchFrameTransformer, match_arrays, req
 from soccerpredict.features.elo import EloRatings
 from soccerpredict.features.form import FormFeatures
 from soccerpredict.features.h2h import HeadToHead
-from soccerpredict.features.league import DivisionClimate
 from soccerpredict.features.market import MarketProbabilities
 from soccerpredict.features.ratings import GoalsModel, PiRatings, ShotsModel
 from soccerpredict.features.rest import RestDays
@@ -79,7 +77,6 @@ FEATURE_GROUPS: Mapping[str, FeatureGroup] = MappingProxyType(
             FeatureGroup("form", FormFeatures, "rolling and EWM means of each club's statistics"),
             FeatureGroup("h2h", HeadToHead, "earlier meetings of the two clubs"),
             FeatureGroup("rest", RestDays, "days since each club's previous match"),
-            FeatureGroup("league", DivisionClimate, "the division's recent result shares and goals"),
             FeatureGroup("market", MarketProbabilities, "de-vigged pre-match average odds"),
         )
     }
@@ -121,7 +118,6 @@ class FeatureParams:
     form: Mapping[str, Any] = field(default_factory=dict)
     h2h: Mapping[str, Any] = field(default_factory=dict)
     rest: Mapping[str, Any] = field(default_factory=dict)
-    league: Mapping[str, Any] = field(default_factory=dict)
     market: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

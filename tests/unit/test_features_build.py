@@ -45,18 +45,8 @@ def _frame(n_days: int = 30) -> pd.DataFrame:
 
 
 def test_registry_groups_and_tracks() -> None:
-    assert list(FEATURE_GROUPS) == [
-        "elo",
-        "pi",
-        "goals_model",
-        "shots_model",
-        "form",
-        "h2h",
-        "rest",
-        "league",
-        "market",
-    ]
-    assert STATS_ONLY_GROUPS == ("elo", "pi", "goals_model", "shots_model", "form", "h2h", "rest", "league")
+    assert list(FEATURE_GROUPS) == ["elo", "pi", "goals_model", "shots_model", "form", "h2h", "rest", "market"]
+    assert STATS_ONLY_GROUPS == ("elo", "pi", "goals_model", "shots_model", "form", "h2h", "rest")
     assert (*STATS_ONLY_GROUPS, "market") == MARKET_AWARE_GROUPS
     assert TRACKS["stats_only"] == STATS_ONLY_GROUPS
 
