@@ -333,8 +333,12 @@ def backtest(
         "stats_only,market_aware"
     ),
     model: Annotated[
-        str, typer.Option(help="logreg, hgb or xgb (default parameters of models/estimators.py).")
-    ] = "hgb",
+        str,
+        typer.Option(
+            help="logreg, hgb or xgb (default parameters of models/estimators.py; xgb starts from the pre-match "
+            "odds on the market-aware track)."
+        ),
+    ] = "xgb",
     train_from: Annotated[
         str | None, typer.Option(help="First training season; older seasons only warm up ratings and form.")
     ] = None,

@@ -87,6 +87,9 @@ def _converter(estimator: Any) -> Callable[[Any], TreeliteClassifier | None] | N
     name = f"{type(estimator).__module__}.{type(estimator).__qualname__}"
     if name == "xgboost.sklearn.XGBClassifier":
         return _xgboost_to_treelite
+    if name == "soccerpredict.models.anchored.MarketAnchoredXGBClassifier":
+        # Trees alone are the whole model only when it was fitted without the market margin.
+        return _xgboost_to_treelite if getattr(estimator, "anchor_index_", None) is None else None
     if name.endswith("HistGradientBoostingClassifier") and name.startswith("sklearn."):
         return _hgb_to_treelite
     return None

@@ -136,9 +136,10 @@ def _build(name: str, params: dict[str, Any], seed: int) -> BaseEstimator:
 
         # No early stopping: its validation split is random, not time-ordered, and would make the tuning dishonest.
         return HistGradientBoostingClassifier(early_stopping=False, random_state=seed, **params)
-    from xgboost import XGBClassifier
+    from soccerpredict.models.anchored import MarketAnchoredXGBClassifier
 
-    return XGBClassifier(
+    # On the market-aware track the boosting starts from the pre-match odds; elsewhere it is plain XGBoost.
+    return MarketAnchoredXGBClassifier(
         objective="multi:softprob",
         tree_method="hist",
         eval_metric="mlogloss",

@@ -60,7 +60,7 @@ class StudyConfig:
 
     seasons: tuple[str, ...]
     tracks: tuple[str, ...] = ("stats_only", "market_aware")
-    model: str = "hgb"
+    model: str = "xgb"
     params: Mapping[str, Any] = field(default_factory=dict)
     train_from: str | None = None
     drop_groups: tuple[str, ...] = ()

@@ -157,3 +157,22 @@ def test_the_loader_serves_a_registered_calibrated_xgboost_champion_on_treelite(
     rows = fresh_rows()
     np.testing.assert_allclose(champion.predict_proba(rows), champion_model.predict_proba(rows), atol=1e-5)
     assert model_metadata("soccer-1x2", champion)["parameters"]["engine"] == ENGINE_TREELITE
+
+
+def test_a_market_anchored_xgboost_is_served_natively_unless_it_was_fitted_plain(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    from soccerpredict.models.anchored import MARKET_ANCHOR, MarketAnchoredXGBClassifier
+
+    x, y = data
+    columns = [*(f"f{i}" for i in range(N_FEATURES - 3)), *MARKET_ANCHOR]
+    plain_frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(N_FEATURES)])
+    plain = MarketAnchoredXGBClassifier(n_estimators=20, n_jobs=1).fit(plain_frame, y)
+    assert accelerate(plain, check_rows(None, N_FEATURES)).engine == ENGINE_TREELITE
+    # Treelite holds the trees but not the margin the market adds: the anchored model keeps its own evaluation.
+    probs = np.random.default_rng(1).dirichlet([3, 2, 2], size=len(x)).astype(np.float32)
+    anchored_x = np.column_stack([x[:, : N_FEATURES - 3], probs])
+    anchored = MarketAnchoredXGBClassifier(n_estimators=20, n_jobs=1).fit(pd.DataFrame(anchored_x, columns=columns), y)
+    served = accelerate(anchored, check_rows(anchored_x[:2], N_FEATURES))
+    assert (served.engine, served.estimator) == (ENGINE_NATIVE, anchored)
+    assert "no tree ensemble" in served.reason
