@@ -16,9 +16,11 @@ from soccerpredict.data.columns import ODDS_PRE_AVG
 from soccerpredict.features.base import MatchFrameTransformer
 from soccerpredict.features.devig import DEVIG_METHODS, devig, odds_array, overround
 
-__all__ = ["MARKET_COLUMNS", "MarketProbabilities"]
+__all__ = ["MARKET_COLUMNS", "MARKET_PROB_COLUMNS", "MarketProbabilities"]
 
-MARKET_COLUMNS: tuple[str, ...] = ("market_p_home", "market_p_draw", "market_p_away", "market_overround")
+#: The de-vigged pre-match probabilities, home, draw, away (what the market-anchored model starts from).
+MARKET_PROB_COLUMNS: tuple[str, ...] = ("market_p_home", "market_p_draw", "market_p_away")
+MARKET_COLUMNS: tuple[str, ...] = (*MARKET_PROB_COLUMNS, "market_overround")
 
 
 class MarketProbabilities(MatchFrameTransformer):
@@ -35,6 +37,6 @@ class MarketProbabilities(MatchFrameTransformer):
     def _transform(self, frame: pd.DataFrame, arrays: object) -> pd.DataFrame:
         odds = odds_array(frame, ODDS_PRE_AVG)
         probs = np.atleast_2d(devig(odds, self.method))
-        values = {name: probs[:, j] for j, name in enumerate(MARKET_COLUMNS[:3])}
+        values = {name: probs[:, j] for j, name in enumerate(MARKET_PROB_COLUMNS)}
         values["market_overround"] = np.atleast_1d(overround(odds))
         return pd.DataFrame(values, index=frame.index)

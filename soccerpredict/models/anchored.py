@@ -1,10 +1,11 @@
 """XGBoost anchored on the pre-match market: the trees learn a correction to the market's log-probabilities.
 
 On the market-aware track the de-vigged pre-match odds are by far the strongest feature, and a model that
-has to rebuild them from splits ends up *worse* than the odds it reads (``soccerpredict backtest``:
-HistGradientBoosting +0.0016 RPS behind the closing market on all divisions, the pre-match odds alone
-+0.0013). Starting every match from the odds instead, as XGBoost's ``base_margin``, leaves the trees only
-what the statistics add to the market, and the boosting shrinkage keeps that correction small.
+has to rebuild them from splits ends up *worse* than the odds it reads (``soccerpredict backtest --model hgb``,
+``docs/benchmarks.md``: HistGradientBoosting 0.0018 RPS behind the closing market on all divisions, the pre-match
+odds alone 0.0013; on the big five 0.0007 worse than those odds, paired). Starting every match from the odds
+instead, as XGBoost's ``base_margin``, leaves the trees only what the statistics add to the market, and the
+boosting shrinkage keeps that correction small.
 
 The margin of a match is ``log(p)`` of its market probabilities, so with no trees the model *is* the
 market; a match without pre-match odds starts from a uniform margin and is predicted from the other
@@ -22,11 +23,12 @@ import pandas as pd
 from xgboost import XGBClassifier
 
 from soccerpredict.errors import ModelError
+from soccerpredict.features.market import MARKET_PROB_COLUMNS
 
 __all__ = ["MARKET_ANCHOR", "MarketAnchoredXGBClassifier", "anchor_margin"]
 
-#: The market feature group's de-vigged pre-match probabilities, home, draw, away.
-MARKET_ANCHOR: Final = ("market_p_home", "market_p_draw", "market_p_away")
+#: The default anchor: the market feature group's de-vigged pre-match probabilities, home, draw, away.
+MARKET_ANCHOR: Final = MARKET_PROB_COLUMNS
 
 
 def anchor_margin(probs: np.ndarray) -> np.ndarray:

@@ -35,8 +35,6 @@ GOALS: Final = {
     "market_aware": ("all", 0.0, "RPS at or below the closing market on all divisions"),
 }
 _GOALS_COLUMNS: Final = ("gm_p_home", "gm_p_draw", "gm_p_away")
-#: The market-aware track's odds features: the de-vigged pre-match average, days before kick-off.
-_PREMATCH_COLUMNS: Final = ("market_p_home", "market_p_draw", "market_p_away")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +121,7 @@ def run_study(
 
     from soccerpredict.features.build import TRACKS, build_features, feature_columns
     from soccerpredict.features.devig import BENCHMARK_COLUMNS, market_benchmark_probs
+    from soccerpredict.features.market import MARKET_PROB_COLUMNS
     from soccerpredict.models.backtest import leak_check, paired_bootstrap_diff, report_by_group, walk_forward
     from soccerpredict.models.baselines import ClimatologyBaseline, EloLogitBaseline, ProbabilityColumnsBaseline
     from soccerpredict.models.estimators import make_estimator, sample_weight_kwargs
@@ -168,6 +167,7 @@ def run_study(
         name: str, make: Callable[[], Any], columns: Sequence[str], *, is_model: bool = False
     ) -> Callable[..., np.ndarray]:
         def fit_predict(X_train, y_train, meta_train, X_test, meta_test):  # type: ignore[no-untyped-def]
+            X_fit = X_train[list(columns)]
             fit_kwargs: dict[str, Any] = {}
             if is_model and config.half_life_seasons:
                 years = meta_train["season"].map(season_start_year).to_numpy()
@@ -179,7 +179,7 @@ def run_study(
                 say(f"tuning {name} for {test_season}: {config.tune_trials} trials")
                 result = tune(
                     config.model,
-                    X_train[list(columns)],
+                    X_fit,
                     y_train,
                     meta_train["season"].to_numpy(),
                     n_trials=config.tune_trials,
@@ -192,7 +192,7 @@ def run_study(
                     "valid_season": result.valid_seasons[0],
                 }
                 estimator = make_estimator(config.model, {**config.params, **result.best_params}, seed=config.seed)
-            return estimator.fit(X_train[list(columns)], y_train, **fit_kwargs).predict_proba(X_test[list(columns)])
+            return estimator.fit(X_fit, y_train, **fit_kwargs).predict_proba(X_test[list(columns)])
 
         return fit_predict
 
@@ -211,8 +211,8 @@ def run_study(
         # What the market-aware model reads, taken as a forecast: the distance from it to the closing market is
         # the news of the last days before kick-off, which no feature of that track holds.
         forecasters["prematch_market"] = (
-            lambda: ProbabilityColumnsBaseline(columns=_PREMATCH_COLUMNS),
-            list(_PREMATCH_COLUMNS),
+            lambda: ProbabilityColumnsBaseline(columns=MARKET_PROB_COLUMNS),
+            list(MARKET_PROB_COLUMNS),
         )
 
     predictions: dict[str, pd.DataFrame] = {}
