@@ -7,9 +7,9 @@ from typing import Any, Final
 
 from components.stages import STAGES
 from soccerpredict.errors import PipelineError
+from soccerpredict.image import image_reference
 
 __all__ = [
-    "DEFAULT_IMAGE",
     "PIPELINE_NAME",
     "POD_CONFIG_KEYS",
     "POD_CONFIG_MAP",
@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 PIPELINE_NAME = "soccer-1x2"
-DEFAULT_IMAGE = "ghcr.io/soccerpredict/soccerpredict:0.1.0"
 COMPILED = Path(__file__).resolve().parent / "soccer_1x2.yaml"
 
 #: Where the pods of a cluster run find their settings, in the namespace KFP runs them in (``kubeflow`` for
@@ -46,10 +45,11 @@ def _pod_env(task: Any) -> None:
         kubernetes.use_secret_as_env(task, secret_name=secret, secret_key_to_env=dict(keys))
 
 
-def build_pipeline(
-    params: dict[str, Any], *, image: str = DEFAULT_IMAGE, cluster_env: bool = True
-) -> Callable[..., Any]:
+def build_pipeline(params: dict[str, Any], *, image: str | None = None, cluster_env: bool = True) -> Callable[..., Any]:
     """A ``@dsl.pipeline`` whose tasks follow the stage table; ``params`` become its default parameter.
+
+    Every component runs ``image`` (default: :func:`soccerpredict.image.image_reference`, the image this
+    source builds).
 
     With ``cluster_env`` every task's pod gets the settings of :data:`POD_CONFIG_MAP` and :data:`POD_SECRETS`
     as environment variables; local runs build it without (they inherit this process's environment).
@@ -62,7 +62,8 @@ def build_pipeline(
     if missing:
         raise PipelineError(f"stages without a KFP wrapper in pipelines/components.py: {missing}")
     components = {
-        name: dsl.component(func=fn, base_image=image, install_kfp_package=False) for name, fn in WRAPPERS.items()
+        name: dsl.component(func=fn, base_image=image or image_reference(), install_kfp_package=False)
+        for name, fn in WRAPPERS.items()
     }
 
     @dsl.pipeline(name=PIPELINE_NAME, description="SoccerPredict 1X2 training pipeline (the 22-stage table).")
@@ -85,7 +86,7 @@ def build_pipeline(
     return soccer_1x2
 
 
-def compile_pipeline(params: dict[str, Any], *, out: Path = COMPILED, image: str = DEFAULT_IMAGE) -> Path:
+def compile_pipeline(params: dict[str, Any], *, out: Path = COMPILED, image: str | None = None) -> Path:
     """Compile to the KFP v2 IR YAML."""
     from kfp import compiler
 

@@ -669,11 +669,11 @@ def pipeline_compile(
     out: Annotated[Path | None, typer.Option(help="Output YAML (default pipelines/soccer_1x2.yaml).")] = None,
 ) -> None:
     """Compile the Kubeflow pipeline (KFP v2 IR YAML) from the stage table."""
-    from pipelines.kfp_pipeline import COMPILED, DEFAULT_IMAGE, compile_pipeline
+    from pipelines.kfp_pipeline import COMPILED, compile_pipeline
     from soccerpredict.params import load_params
 
     try:
-        path = compile_pipeline(load_params(params), out=out or COMPILED, image=image or DEFAULT_IMAGE)
+        path = compile_pipeline(load_params(params), out=out or COMPILED, image=image)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
     console.print(f"compiled {path}")
