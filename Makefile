@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.synced
 
-.PHONY: help install system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean
+.PHONY: help install system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,13 @@ docs: $(STAMP)  ## build the MkDocs site strictly (site/)
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+image: $(STAMP)  ## build the project and Airflow images (offline base when no registry answers), tagged <version>-<source digest>
+	PYTHON=$(abspath $(BIN)/python) bash docker/build.sh $(IMAGES)
+
+pin: $(STAMP)  ## name the image this source builds in the manifests, the Airflow values and the compiled pipeline
+	$(BIN)/python -m soccerpredict.image --pin
+	$(BIN)/soccerpredict pipeline compile
 
 bench: $(STAMP)  ## every benchmark (needs ../shared/data and PostgreSQL/Redis; results: docs/benchmarks.md)
 	$(BIN)/python bench/bench_ingest.py

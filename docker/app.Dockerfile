@@ -1,53 +1,69 @@
-# syntax=docker/dockerfile:1
 # The SoccerPredict project image: one image for the KServe predictor, the FastAPI facade, the Celery
-# workers, the MLflow tracking server and every KFP component (pipelines/kfp_pipeline.py DEFAULT_IMAGE).
+# workers, the MLflow tracking server and every KFP component (soccerpredict/image.py names it).
 #
-#   docker build -f docker/app.Dockerfile -t ghcr.io/soccerpredict/soccerpredict:0.1.0 .
+#   make image        # picks the base, tags <version>-<source digest>, prints the reference
 #
-# The base is pinned by tag; pin it by digest too when you publish (docker buildx imagetools inspect
-# python:3.11.13-slim-bookworm, then FROM python:3.11.13-slim-bookworm@sha256:...). The builder and the
-# runtime use the same base, so the venv's interpreter path (/usr/local/bin/python3.11) exists at run time.
+# One Dockerfile, two bases (BASE_IMAGE):
+# - public: python:3.11.13-slim-bookworm from Docker Hub (pin it by digest too when you publish);
+# - offline: a Debian bookworm root file system built by debootstrap from Debian's package registry and
+#   imported with `docker import` (docker/base-image.sh), for machines that reach no container registry.
+#   Its Python is Debian's 3.11 at /usr/bin/python3.11.
+# Builds with the classic builder (no BuildKit needed). uv comes from PyPI, not from uv's image.
+# The builder and the runtime start from the same base, so the venv's interpreter path exists at run time.
+ARG BASE_IMAGE=python:3.11.13-slim-bookworm
 
-# uv itself, from its official image (same version as the Makefile's UV_VERSION).
-FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
-
-FROM python:3.11.13-slim-bookworm AS builder
+FROM ${BASE_IMAGE} AS builder
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-COPY --from=uv /uv /usr/local/bin/uv
+# The build machine's CA bundle (`make image` copies it into the context): TLS to PyPI goes through it on
+# machines whose traffic is re-signed. Only this stage sees it; the final stage copies /opt/venv and /app only
+# (tests/deploy/test_image.py checks that no layer of the final image holds it).
+COPY docker/build-ca.crt /tmp/build-ca.crt
+ENV SSL_CERT_FILE=/tmp/build-ca.crt \
+    PIP_CERT=/tmp/build-ca.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+# uv from PyPI (same version as the Makefile's UV_VERSION), in a venv of its own.
+ARG UV_VERSION=0.13.9
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
 
 # uv syncs exactly what uv.lock pins (--frozen), without the dev group, into /opt/venv.
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
-    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_NATIVE_TLS=1 \
+    UV_NO_CACHE=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv
 
 WORKDIR /app
 
 # Dependencies first (their layer survives source edits), then the project itself.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --python "$(command -v python3.11)"
 
 COPY soccerpredict ./soccerpredict
 COPY components ./components
 COPY pipelines ./pipelines
 COPY serving ./serving
 COPY conf ./conf
+COPY data/sample ./data/sample
 COPY params.yaml dvc.yaml ./
 # Editable install: the package finds conf/ beside it (soccerpredict/params.py), and /app is copied as is below.
-RUN uv sync --frozen --no-dev
+RUN /opt/uv/bin/uv sync --frozen --no-dev --python "$(command -v python3.11)"
 
-FROM python:3.11.13-slim-bookworm
+FROM ${BASE_IMAGE}
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# libgomp1: OpenMP runtime of xgboost.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgomp1 \
-    && apt-get clean \
-    && rm -rf /var/lib/apt/lists/*
+# libgomp1: OpenMP runtime of xgboost (the offline base has it already: debootstrap --include).
+RUN if ! dpkg -s libgomp1 >/dev/null 2>&1; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends libgomp1 \
+        && apt-get clean \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
 
 # A fixed, numeric, non-root user (Kubernetes runAsNonRoot can only verify numeric users).
 # /gcs, /minio and /s3 are where the KFP v2 launcher puts artifacts: create them for that user.
@@ -68,11 +84,20 @@ ENV PATH=/opt/venv/bin:$PATH \
     MPLCONFIGDIR=/tmp/matplotlib \
     XDG_CACHE_HOME=/tmp/.cache
 
+# What the image was built from: `make image` passes the project version, the source digest and the commit.
+ARG VERSION=unknown
+ARG SOURCE_DIGEST=unknown
+ARG VCS_REF=unknown
+LABEL org.opencontainers.image.title="soccerpredict" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      io.soccerpredict.source-digest="${SOURCE_DIGEST}"
+
 WORKDIR /app
 USER 10001:10001
 
-# 8000 facade, 8080 predictor (v2), 9808 worker /metrics, 5000 MLflow: which one depends on the command.
-EXPOSE 8000 8080 9808 5000
+# 8000 facade, 8080 predictor (v2 REST), 8081 predictor (v2 gRPC), 9808 worker /metrics, 5000 MLflow.
+EXPOSE 8000 8080 8081 9808 5000
 
 # Docker only (Kubernetes uses the probes in manifests/): healthy when the service of this container answers.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

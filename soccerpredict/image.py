@@ -8,13 +8,15 @@ hash cannot (a commit cannot contain its own hash); the commit itself goes into 
 ``org.opencontainers.image.revision`` label and names the pipeline version CI uploads.
 
 ``python -m soccerpredict.image`` prints the reference (``--tag``, ``--repository``, ``--airflow``): the
-Makefile and CI call it. Only the standard library is imported, so it costs milliseconds.
+Makefile and CI call it. ``--pin`` rewrites the tag in the files that name it (:data:`PINS`; ``make pin`` also
+recompiles the pipeline). Only the standard library is imported, so it costs milliseconds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from importlib import metadata
@@ -27,7 +29,9 @@ __all__ = [
     "airflow_reference",
     "image_reference",
     "image_tag",
+    "pin",
     "source_digest",
+    "stale_pins",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,6 +113,46 @@ def airflow_reference(root: Path = REPO) -> str:
     return f"{_registry_prefix()}{AIRFLOW_REPOSITORY}:{image_tag(root)}"
 
 
+#: Files that name the image's tag, each with the pattern of its tag line (group 1: the text before the tag).
+PINS: dict[str, re.Pattern[str]] = {
+    "manifests/base/kustomization.yaml": re.compile(
+        r'(- name: soccerpredict/soccerpredict\n\s+newTag: )"[^"\n]*"', re.MULTILINE
+    ),
+    "manifests/base/airflow/values.yaml": re.compile(r'^((?:defaultAirflowTag: |    tag: ))"[^"\n]*"', re.MULTILINE),
+}
+
+
+def _pinned(root: Path, rel: str, tag: str) -> tuple[str, str]:
+    text = (root / rel).read_text()
+    new, count = PINS[rel].subn(lambda m: f'{m.group(1)}"{tag}"', text)
+    if count == 0:
+        raise ValueError(f"{rel}: no image tag line found (pattern {PINS[rel].pattern!r})")
+    return text, new
+
+
+def stale_pins(root: Path = REPO) -> list[str]:
+    """The files of :data:`PINS` whose image tag is not :func:`image_tag` (``make pin`` rewrites them)."""
+    tag = image_tag(root)
+    return [rel for rel in PINS if len(set(_pinned(root, rel, tag))) > 1]
+
+
+def pin(root: Path = REPO) -> list[str]:
+    """Rewrite the image tag in every file of :data:`PINS`; returns the files that changed."""
+    tag = image_tag(root)
+    changed = []
+    for rel in PINS:
+        old, new = _pinned(root, rel, tag)
+        if old != new:
+            (root / rel).write_text(new)
+            changed.append(rel)
+    return changed
+
+
+def _pin_command() -> str:
+    changed = pin()
+    return f"pinned {image_tag()} in {', '.join(changed)}" if changed else f"pins are current ({image_tag()})"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the image reference, or one part of it (``--tag``, ``--repository``, ``--airflow``)."""
     args = sys.argv[1:] if argv is None else argv
@@ -118,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "--airflow": airflow_reference,
         "--repository": lambda: f"{_registry_prefix()}{REPOSITORY}",
         "--digest": source_digest,
+        "--pin": _pin_command,
     }
     flag = args[0] if args else ""
     if flag not in choices or len(args) > 1:
