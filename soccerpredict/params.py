@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from soccerpredict.errors import ConfigError
 
@@ -110,13 +110,33 @@ class SplitParams(_Section):
 
 
 class TuningParams(_Section):
-    """Optuna budgets and season folds for each candidate model."""
+    """Optuna budgets and season folds for each candidate model.
+
+    Budgets are counted, never timed, so the same data, params and seed give the same trials on any machine:
+    ``n_trials`` per model (``n_trials_by_model`` overrides it per model). ``max_seconds`` is only a safety
+    net: a model whose tuning runs longer fails loudly (checked after each trial); it never cuts the search
+    short, so it cannot change which parameters win.
+    """
 
     models: list[Literal["xgb", "hgb", "logreg"]] = ["xgb", "hgb", "logreg"]
-    n_trials: int = 20
-    timeout_seconds: float | None = 900
-    n_folds: int = 2
+    n_trials: int = Field(default=20, ge=0)
+    n_trials_by_model: dict[Literal["xgb", "hgb", "logreg"], int] = {}
+    max_seconds: float | None = Field(default=3600.0, gt=0)
+    n_folds: int = Field(default=2, ge=1)
     seed: int = 42
+
+    @field_validator("n_trials_by_model")
+    @classmethod
+    def _counts_are_not_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        negative = {name: n for name, n in value.items() if n < 0}
+        if negative:
+            raise ValueError(f"trial counts cannot be negative: {negative}")
+        return value
+
+    def trials_for(self, name: str) -> int:
+        """The trial budget of model ``name``: its ``n_trials_by_model`` entry, else ``n_trials``."""
+        overrides: dict[str, int] = {str(model): n for model, n in self.n_trials_by_model.items()}
+        return overrides.get(name, self.n_trials)
 
 
 class CalibrationParams(_Section):

@@ -6,6 +6,7 @@ which is how the model is used (trained on the past, predicting the next season)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -140,15 +141,40 @@ def _trial_records(study: optuna.Study) -> list[dict[str, Any]]:
     ]
 
 
+class _SafetyNet:
+    """Fails loudly once a study has run longer than ``max_seconds``; checked after each trial.
+
+    The trial budget is what ends a search; this only catches a search far slower than expected, and it never
+    truncates one silently (a truncated search would make the winner depend on the machine's load).
+    """
+
+    def __init__(self, n_trials: int, max_seconds: float | None, clock: Callable[[], float]) -> None:
+        self.n_trials, self.max_seconds, self.clock = n_trials, max_seconds, clock
+        self.start = clock()
+
+    def check(self, name: str, trials_done: int) -> None:
+        elapsed = self.clock() - self.start
+        if self.max_seconds is not None and elapsed > self.max_seconds:
+            raise ModelError(
+                f"tuning {name} ran {elapsed:.1f} s, over the safety net tuning.max_seconds={self.max_seconds:g}, "
+                f"after {trials_done} of its {self.n_trials} trial(s); budgets are counted in trials, so lower "
+                f"tuning.n_trials (or tuning.n_trials_by_model.{name}) or tuning.n_folds for a shorter search, or "
+                "raise tuning.max_seconds if this machine is just slower"
+            )
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.check(str(study.study_name), len(study.trials))
+
+
 def _run_study(
     study: optuna.Study,
     objective: Callable[[optuna.Trial], float],
     n_trials: int,
-    timeout: float | None,
+    safety_net: _SafetyNet,
     progress: bool,
 ) -> None:
     if not progress:
-        study.optimize(objective, n_trials=n_trials, timeout=timeout)
+        study.optimize(objective, n_trials=n_trials, callbacks=[safety_net])
         return
     from rich.progress import Progress
 
@@ -159,7 +185,7 @@ def _run_study(
             best = study.best_value if any(t.value is not None for t in study.trials) else float("nan")
             bar.update(task, advance=1, description=f"tuning {study.study_name} (best log-loss {best:.4f})")
 
-        study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=[advance])
+        study.optimize(objective, n_trials=n_trials, callbacks=[advance, safety_net])
 
 
 def tune(
@@ -169,30 +195,37 @@ def tune(
     seasons: Sequence[str] | ArrayLike,
     *,
     n_trials: int = 30,
-    timeout: float | None = None,
+    max_seconds: float | None = None,
     seed: int = 0,
     progress: bool = False,
     n_folds: int = 3,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TuneResult:
     """Tune model ``name`` by mean log-loss over expanding-window season folds with a seeded TPE sampler.
 
-    Trial 0 is always the default parameters, so tuning never returns something worse than the defaults
-    on these folds. With ``n_trials=0`` only the defaults are scored. Results are deterministic for a fixed
-    ``seed`` unless ``timeout`` cuts the search short (then the number of trials depends on the machine).
+    Exactly ``n_trials`` trials run, so the result is the same for the same data, ``seed`` and thread count
+    whatever the machine's load. Trial 0 is always the default parameters, so tuning never returns something
+    worse than the defaults on these folds. With ``n_trials=0`` only the defaults are scored.
 
     Args:
         seasons: season code of each row of ``X``.
-        timeout: stop starting new trials after this many seconds.
+        max_seconds: safety net, not a budget: :class:`ModelError` (naming the trials run) once the search has
+            taken longer than this, checked after each trial. ``None``: no limit.
         n_folds: number of validation seasons (the latest ones).
+        clock: seconds of a monotonic clock, for the safety net.
     """
     if name not in SEARCH_SPACES:
         raise ConfigError(f"unknown model {name!r}; choose from {list(SEARCH_SPACES)}")
+    if n_trials < 0:
+        raise ConfigError(f"n_trials must be 0 or more, got {n_trials}")
+    safety_net = _SafetyNet(n_trials, max_seconds, clock)
     labels = np.asarray(y, dtype=np.int64)
     folds = season_folds(seasons, n_folds)
     valid_seasons = ordered_seasons(seasons)[-n_folds:]
     defaults = {key: DEFAULT_PARAMS[name][key] for key in SEARCH_SPACES[name]}
     if n_trials == 0:
         losses = cross_validate(name, defaults, X, labels, folds, seed=seed)
+        safety_net.check(name, 0)
         return TuneResult(name, defaults, float(np.mean(losses)), float(np.std(losses)), losses, valid_seasons, seed)
     import optuna
 
@@ -200,7 +233,7 @@ def tune(
         sampler = optuna.samplers.TPESampler(seed=seed)
         study = optuna.create_study(direction="minimize", sampler=sampler, study_name=name)
         study.enqueue_trial(defaults)
-        _run_study(study, _objective(name, X, labels, folds, seed), n_trials, timeout, progress)
+        _run_study(study, _objective(name, X, labels, folds, seed), n_trials, safety_net, progress)
     best = study.best_trial
     losses = list(best.user_attrs["fold_log_loss"])
     return TuneResult(

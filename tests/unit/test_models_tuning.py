@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from test_models_synthetic import season_codes, synthetic_matches
 from threadpoolctl import threadpool_limits
 
 from soccerpredict.errors import ConfigError, ModelError
 from soccerpredict.models.estimators import DEFAULT_PARAMS
 from soccerpredict.models.tuning import ordered_seasons, season_folds, season_start_year, tune
+from soccerpredict.params import TuningParams
 
 
 @pytest.fixture(autouse=True)
@@ -96,3 +100,85 @@ def test_unknown_model_is_a_config_error() -> None:
     data = synthetic_matches(n_seasons=3, per_season=50)
     with pytest.raises(ConfigError, match="unknown model"):
         tune("forest", data.X, data.y, data.meta["season"], n_trials=1)
+
+
+def _ticking_clock(step: float) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds each time it is read: the safety net's checks, without real time."""
+    ticks = itertools.count()
+    return lambda: step * next(ticks)
+
+
+def test_the_safety_net_fails_loudly_naming_the_trials_run() -> None:
+    data = synthetic_matches(n_seasons=3, per_season=100)
+    with pytest.raises(ModelError, match=r"max_seconds=5\b.* after 1 of its 3 trial\(s\).*n_trials_by_model\.logreg"):
+        tune(
+            "logreg",
+            data.X,
+            data.y,
+            data.meta["season"],
+            n_trials=3,
+            n_folds=1,
+            max_seconds=5,
+            clock=_ticking_clock(10),
+        )
+
+
+def test_the_safety_net_also_guards_the_defaults_only_run() -> None:
+    data = synthetic_matches(n_seasons=3, per_season=100)
+    with pytest.raises(ModelError, match="after 0 of its 0 trial"):
+        tune(
+            "logreg",
+            data.X,
+            data.y,
+            data.meta["season"],
+            n_trials=0,
+            n_folds=1,
+            max_seconds=5,
+            clock=_ticking_clock(10),
+        )
+
+
+def test_a_safety_net_that_is_not_reached_changes_nothing() -> None:
+    data = synthetic_matches(n_seasons=3, per_season=100)
+    args = ("logreg", data.X, data.y, data.meta["season"])
+    unlimited = tune(*args, n_trials=3, n_folds=1, seed=3, max_seconds=None)
+    guarded = tune(*args, n_trials=3, n_folds=1, seed=3, max_seconds=100, clock=_ticking_clock(1))
+    assert guarded == unlimited and len(guarded.trials) == 3
+
+
+def test_per_model_trial_counts_override_the_common_one() -> None:
+    params = TuningParams(n_trials=5, n_trials_by_model={"hgb": 2, "logreg": 0})
+    assert [params.trials_for(name) for name in ("xgb", "hgb", "logreg")] == [5, 2, 0]
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"timeout_seconds": 60},  # budgets are counted: the old time budget is rejected, not ignored
+        {"n_trials": -1},
+        {"n_trials_by_model": {"hgb": -1}},
+        {"n_trials_by_model": {"forest": 3}},
+        {"max_seconds": 0},
+    ],
+)
+def test_malformed_budgets_are_rejected(section: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        TuningParams.model_validate(section)
+
+
+def test_the_tuning_stage_runs_the_per_model_trial_count(tmp_path: Path) -> None:
+    from components.features import LABEL
+    from components.modelling import tune_logreg
+
+    data = synthetic_matches(n_seasons=3, per_season=100)
+    pd.concat([data.meta, data.X], axis=1).assign(**{LABEL: data.y}).to_parquet(tmp_path / "train.parquet")
+    (tmp_path / "features.json").write_text(json.dumps({"columns": list(data.X.columns)}))
+    tuning = TuningParams(n_trials=6, n_trials_by_model={"logreg": 2}, n_folds=1)
+    summary = tune_logreg(
+        train=tmp_path / "train.parquet",
+        feature_list=tmp_path / "features.json",
+        tuning_logreg=tmp_path / "t.json",
+        tuning=tuning,
+    )
+    assert summary["trials"] == 2
+    assert len(json.loads((tmp_path / "t.json").read_text())["trials"]) == 2
