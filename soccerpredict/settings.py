@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=60.0, description="Seconds to wait for a download.")
     predictor_url: str = Field(default="http://127.0.0.1:8080", description="Base URL of the KServe predictor.")
     predictor_port: int = Field(default=8080, description="HTTP port the predictor listens on.")
+    predictor_grpc_port: int | None = Field(
+        default=None, description="Port of the predictor's v2 gRPC endpoint (unset: HTTP only)."
+    )
     api_port: int = Field(default=8000, description="HTTP port the FastAPI facade listens on.")
     worker_metrics_port: int = Field(default=9808, description="Port of a Celery worker's /metrics (0: none).")
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")

@@ -36,6 +36,7 @@ __all__ = [
     "ChampionRepository",
     "FeatureRows",
     "MatchIds",
+    "NotReady",
     "SoccerPredictor",
     "build_response",
     "input_types",
@@ -60,6 +61,18 @@ _EXPECTED: Final = (
     f"send either {INPUT_FEATURES!r} (FP32 [n, n_features], columns in the order of the model metadata's "
     f"parameters.feature_names) or {INPUT_MATCH_ID!r} (BYTES [n])"
 )
+
+
+class NotReady(ModelNotReady):
+    """kserve's ModelNotReady (HTTP 503) with the ``reason`` its gRPC interceptor reads for UNAVAILABLE.
+
+    kserve 0.21's ModelNotReady has no ``reason``; its gRPC interceptor then fails on the attribute and the
+    client gets UNKNOWN instead of UNAVAILABLE with the message.
+    """
+
+    @property
+    def reason(self) -> str:
+        return self.error_msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +166,10 @@ def _require_rows(name: str, n: int) -> None:
 
 
 def build_response(request: InferRequest, proba: np.ndarray, version: str, model_name: str) -> InferResponse:
-    """The v2 response: probabilities [n, 3] and the model version per row (binary if the client asked)."""
+    """The v2 response: probabilities [n, 3] and the model version per row (binary if the client asked, or gRPC)."""
     n = proba.shape[0]
     outputs = [
-        # ndarray data is encoded once, by to_rest, as JSON or binary per the request.
+        # ndarray data is encoded once: by to_rest, as JSON or binary per the request, or below for gRPC.
         InferOutput(name=OUTPUT_PROBABILITIES, shape=[n, len(PROBABILITY_COLUMNS)], datatype="FP32", data=proba),
         InferOutput(
             name=OUTPUT_MODEL_VERSION,
@@ -165,6 +178,11 @@ def build_response(request: InferRequest, proba: np.ndarray, version: str, model
             data=np.array([version.encode()] * n, dtype=np.object_),
         ),
     ]
+    if request.from_grpc:
+        # gRPC answers raw contents; kserve 0.21's to_grpc cannot take ndarray data itself (it tests the
+        # array's truth value), so encode here.
+        for output in outputs:
+            output.set_data_from_numpy(output.data, binary_data=True)
     return InferResponse(
         response_id=request.id or str(uuid.uuid4()),  # id=None fails kserve's response model (HTTP 500)
         model_name=model_name,
@@ -313,7 +331,7 @@ class SoccerPredictor(Model):
         """Probabilities for the request's rows, from the champion held when the request arrived."""
         champion = self.watcher.current  # one read: a swap during this request does not affect it
         if champion is None:
-            raise ModelNotReady(self.name, self.watcher.reason)
+            raise NotReady(self.name, self.watcher.reason)
         parsed = parse_request(payload, champion.feature_names)
         start = time.perf_counter()
         try:

@@ -4,6 +4,12 @@ The HTTP server comes up at once (``/v2/health/live``); the champion loads in th
 ``/v2/models/soccer-1x2/ready`` turns 200 when it has. Without a champion in the registry the server
 keeps running, not ready, logs why, and picks the champion up on the next poll or on
 ``POST /v2/repository/models/soccer-1x2/load``.
+
+With ``SOCCER_PREDICTOR_GRPC_PORT`` set, kserve's v2 gRPC endpoint (``inference.GRPCInferenceService``) serves
+the same model on that port too. Unset, the predictor speaks HTTP only, so local stacks that start several
+predictors never share a gRPC port (gRPC binds with SO_REUSEPORT, so a clash would not fail). A v2 request
+body with neither Content-Type nor ``Inference-Header-Content-Length`` is read as JSON
+(``serving.predictor.content_type``): stock tritonclient sends JSON that way.
 """
 
 from __future__ import annotations
@@ -48,20 +54,24 @@ def build_predictor(settings: Settings, metrics: Any = None) -> SoccerPredictor:
 
 
 def main(settings: Settings | None = None) -> None:
-    """Serve ``soccer-1x2`` over the v2 REST protocol on ``settings.predictor_port`` until SIGTERM."""
+    """Serve ``soccer-1x2`` over v2 REST on ``predictor_port`` (and gRPC on ``predictor_grpc_port``) until SIGTERM."""
     settings = settings or Settings()
     _configure_logging()
     from kserve import ModelServer
     from kserve.model_server import app
 
+    from serving.predictor.content_type import JsonWithoutContentType
     from serving.predictor.model import ChampionRepository
 
     predictor = build_predictor(settings)
+    grpc_port = settings.predictor_grpc_port
     server = ModelServer(
         http_port=settings.predictor_port,
-        enable_grpc=False,
+        grpc_port=grpc_port or 0,
+        enable_grpc=grpc_port is not None,
         registered_models=ChampionRepository(predictor),
     )
+    app.add_middleware(JsonWithoutContentType)  # stock tritonclient sends JSON without a Content-Type
     # kserve's metadata response model drops unknown fields; this route, added before kserve's own,
     # answers for our model with the feature order and the model version in "parameters".
     app.add_api_route(f"/v2/models/{MODEL_NAME}", predictor.metadata, methods=["GET"], tags=["V2"])
@@ -70,9 +80,10 @@ def main(settings: Settings | None = None) -> None:
     # stop the server; the watcher runs beside uvicorn in kserve's gather() and stops with the model.
     server.servers.append(predictor.run_background())
     log.info(
-        "predictor for %s on port %d (registry %s, store %s)",
+        "predictor for %s on port %d, gRPC %s (registry %s, store %s)",
         MODEL_NAME,
         settings.predictor_port,
+        grpc_port or "off",
         settings.tracking_uri,
         settings.store_root,
     )

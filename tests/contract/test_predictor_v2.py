@@ -1,8 +1,9 @@
-"""The predictor's v2 contract over HTTP: the real kserve server in a subprocess, started once.
+"""The predictor's v2 contract over HTTP and gRPC: the real kserve server in a subprocess, started once.
 
 Registry: an MLflow SQLite store in tmp holding a tiny logistic regression on four synthetic
 features, registered the way the training pipeline does it; features: a snapshot in a tmp object
-store; cache: the real Redis. Clients: plain httpx JSON and tritonclient (binary and JSON modes).
+store; cache: the real Redis. Clients: plain httpx JSON, and stock tritonclient over HTTP (JSON mode
+without extra headers, binary mode) and gRPC through the reusable checks of ``contract.v2_stock_clients``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import redis
+from contract.v2_stock_clients import check_grpc, check_http_binary, check_http_json, check_stock_clients
 
 from serving.stack import free_port, stop_process
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -88,14 +90,23 @@ class Registry:
 class Served:
     base: str
     port: int
+    grpc_port: int
     log: Path
     registry: Registry
     match_ids: list[str]
     snapshot: pd.DataFrame
     unready: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def grpc_url(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
     def version(self) -> str:
         return str(httpx.get(f"{self.base}/v2/models/{MODEL}").json()["versions"][0])
+
+    def expected(self, rows: np.ndarray) -> np.ndarray:
+        """What the served version's estimator gives for ``rows``."""
+        return self.registry.estimators[self.version()].predict_proba(pd.DataFrame(rows, columns=list(FEATURES)))
 
 
 def wait_for(predicate: Any, seconds: float, what: str, log: Path | None = None) -> None:
@@ -111,12 +122,13 @@ def wait_for(predicate: Any, seconds: float, what: str, log: Path | None = None)
     raise AssertionError(f"timed out after {seconds} s waiting for {what}\n{tail}")
 
 
-def start_server(root: Path, port: int, redis_url: str, log: Path) -> subprocess.Popen[bytes]:
+def start_server(root: Path, port: int, grpc_port: int, redis_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "SOCCER_HOME": str(root / "home"),
         "SOCCER_PREDICTOR_PORT": str(port),
+        "SOCCER_PREDICTOR_GRPC_PORT": str(grpc_port),
         "SOCCER_STORE_URI": (root / "store").as_uri(),
         "SOCCER_REDIS_URL": redis_url,
         "SOCCER_CACHE_TTL_SECONDS": "600",
@@ -150,6 +162,41 @@ def metric(served: Served, name: str, **labels: str) -> float:
     return math.nan
 
 
+def snapshot_rows(served: Served, *index: int) -> np.ndarray:
+    """The snapshot's feature rows of the matches at ``index``."""
+    return served.snapshot.iloc[list(index)][list(FEATURES)].to_numpy(dtype=np.float32)
+
+
+def grpc_unready(grpc_url: str, match_id: str) -> dict[str, Any]:
+    """What tritonclient.grpc sees before a champion exists: live, model not ready, infer refused."""
+    import tritonclient.grpc as triton
+    from tritonclient.utils import InferenceServerException
+
+    client = triton.InferenceServerClient(url=grpc_url)
+    try:
+        ids = triton.InferInput("match_id", [1], "BYTES")
+        ids.set_data_from_numpy(np.array([match_id.encode()], dtype=np.object_))
+        try:
+            client.infer(MODEL, [ids], client_timeout=30)
+            refused: tuple[str, str] = ("", "")
+        except InferenceServerException as exc:
+            refused = (str(exc.status()), str(exc.message()))
+        return {
+            "grpc_live": client.is_server_live(client_timeout=30),
+            "grpc_model_ready": client.is_model_ready(MODEL, client_timeout=30),
+            "grpc_infer": refused,
+        }
+    finally:
+        client.close()
+
+
+def two_free_ports() -> tuple[int, int]:
+    """Two distinct free ports (HTTP, gRPC)."""
+    while (ports := (free_port(), free_port()))[0] == ports[1]:
+        pass
+    return ports
+
+
 def outputs(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     return {o["name"]: o for o in response.json()["outputs"]}
@@ -163,9 +210,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
     snapshot = pd.DataFrame(np.random.default_rng(7).normal(size=(6, 4)), columns=list(FEATURES))
     snapshot.insert(0, "match_id", ids)
     ObjectStore(root.joinpath("store").as_uri()).write_parquet(MATCH_FEATURES_KEY, snapshot)
-    port, log = free_port(), root / "predictor.log"
-    process = start_server(root, port, redis_url, log)
-    served = Served(f"http://127.0.0.1:{port}", port, log, Registry(root), ids, snapshot)
+    (port, grpc_port), log = two_free_ports(), root / "predictor.log"
+    process = start_server(root, port, grpc_port, redis_url, log)
+    served = Served(f"http://127.0.0.1:{port}", port, grpc_port, log, Registry(root), ids, snapshot)
     try:
         import mlflow  # noqa: F401  (import it here, while the server boots)
 
@@ -175,6 +222,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
             "ready": httpx.get(f"{served.base}/v2/models/{MODEL}/ready").status_code,
             "infer": httpx.post(f"{served.base}/v2/models/{MODEL}/infer", json=match_body(ids[0])),
             "metadata": httpx.get(f"{served.base}/v2/models/{MODEL}").json(),
+            **grpc_unready(served.grpc_url, ids[0]),
         }
         served.registry.register(seed=1)
         load = httpx.post(f"{served.base}/v2/repository/models/{MODEL}/load", timeout=120)
@@ -199,6 +247,9 @@ def test_without_a_champion_it_runs_unready_and_logs_why(served: Served) -> None
     assert served.unready["ready"] == 503
     assert served.unready["infer"].status_code == 503
     assert served.unready["metadata"]["parameters"]["ready"] is False
+    assert served.unready["grpc_live"] is True and served.unready["grpc_model_ready"] is False
+    status, message = served.unready["grpc_infer"]
+    assert status == "StatusCode.UNAVAILABLE" and "no model version has the alias" in message
     assert "no model version has the alias models:/soccer-1x2@champion" in served.log.read_text()
 
 
@@ -247,40 +298,39 @@ def test_match_ids_use_the_snapshot_and_the_cache(served: Served, cache: redis.R
     assert metric(served, "model_info", service="predictor", model=MODEL, version=version) == 1
 
 
-@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
-def test_tritonclient_reads_metadata_and_infers(served: Served, binary: bool) -> None:
-    import tritonclient.http as triton
-
-    client = triton.InferenceServerClient(url=f"127.0.0.1:{served.port}")
-    assert client.is_server_live() and client.is_model_ready(MODEL)
-    assert client.get_model_metadata(MODEL)["parameters"]["feature_names"] == ",".join(FEATURES)
-    headers = None if binary else JSON  # JSON mode needs the header or kserve reads the body as binary
-    wanted = [triton.InferRequestedOutput(n, binary_data=binary) for n in ("probabilities", "model_version")]
-
-    features = triton.InferInput("features", [3, 4], "FP32")
-    features.set_data_from_numpy(np.zeros((3, 4), dtype=np.float32), binary_data=binary)
-    result = client.infer(MODEL, [features], outputs=wanted, headers=headers)
-    assert result.as_numpy("probabilities").shape == (3, 3)
-    np.testing.assert_allclose(result.as_numpy("probabilities").sum(axis=1), 1, atol=1e-5)
-
-    ids = triton.InferInput("match_id", [2], "BYTES")
-    ids.set_data_from_numpy(np.array([m.encode() for m in served.match_ids[:2]], dtype=np.object_), binary_data=binary)
-    result = client.infer(MODEL, [ids], outputs=wanted, headers=headers)
-    versions = [v.decode() if isinstance(v, bytes) else v for v in result.as_numpy("model_version")]
-    assert versions == [served.version()] * 2
+def test_tritonclient_json_mode_needs_no_content_type(served: Served) -> None:
+    rows = np.array([[0.5, 1.0, 2.0, -1.0], [-0.3, 0.1, 0.0, 2.0]], dtype=np.float32)
+    answer = check_http_json(served.base, n_features=len(FEATURES), match_id=served.match_ids[3], rows=rows)
+    np.testing.assert_allclose(answer.features, served.expected(rows), atol=1e-5)
+    np.testing.assert_allclose(answer.match, served.expected(snapshot_rows(served, 3)), atol=1e-5)
+    assert answer.model_version == served.version()
 
 
-def test_tritonclient_binary_infinity_is_a_400(served: Served) -> None:
-    import tritonclient.http as triton
-    from tritonclient.utils import InferenceServerException
+def test_tritonclient_binary_mode(served: Served) -> None:
+    rows = np.array([[1.5, -2.0, 0.0, 0.25]], dtype=np.float32)
+    answer = check_http_binary(served.base, n_features=len(FEATURES), match_id=served.match_ids[4], rows=rows)
+    np.testing.assert_allclose(answer.features, served.expected(rows), atol=1e-5)
+    np.testing.assert_allclose(answer.match, served.expected(snapshot_rows(served, 4)), atol=1e-5)
 
-    client = triton.InferenceServerClient(url=f"127.0.0.1:{served.port}")
-    features = triton.InferInput("features", [1, 4], "FP32")
-    features.set_data_from_numpy(np.array([[0, math.inf, 0, 0]], dtype=np.float32))
-    with pytest.raises(InferenceServerException) as caught:
-        client.infer(MODEL, [features])
-    assert caught.value.status() == "400"
-    assert "NaN or infinite values in row(s) [0], column(s) ['form_home_points']" in str(caught.value.message())
+
+def test_tritonclient_grpc(served: Served) -> None:
+    rows = np.array([[0.5, 1.0, 2.0, -1.0], [-0.3, 0.1, 0.0, 2.0], [2.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    answer = check_grpc(served.grpc_url, n_features=len(FEATURES), match_id=served.match_ids[5], rows=rows)
+    np.testing.assert_allclose(answer.features, served.expected(rows), atol=1e-5)
+    np.testing.assert_allclose(answer.match, served.expected(snapshot_rows(served, 5)), atol=1e-5)
+    assert answer.model_version == served.version()
+
+
+def test_the_three_stock_clients_agree(served: Served) -> None:
+    answers = check_stock_clients(served.base, served.grpc_url, n_features=len(FEATURES), match_id=served.match_ids[0])
+    assert set(answers) == {"http-json", "http-binary", "grpc"}
+
+
+def test_the_checks_fail_against_a_different_contract(served: Served) -> None:
+    """The checks can fail: a predictor declaring other features is refused on every protocol."""
+    for check, url in ((check_http_json, served.base), (check_http_binary, served.base), (check_grpc, served.grpc_url)):
+        with pytest.raises(AssertionError, match=r"metadata inputs"):
+            check(url, n_features=len(FEATURES) + 1, match_id=served.match_ids[0])
 
 
 ZEROS = [0.0] * 4
