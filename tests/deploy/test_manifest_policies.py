@@ -300,7 +300,8 @@ def test_commands_and_ports_match_the_code(rendered: dict[str, Objects]) -> None
     assert predictor["name"] == "kserve-container"
     assert predictor["command"] == ["python", "-m", "serving.predictor"]
     assert (kt.REPO / "serving/predictor/__main__.py").is_file()
-    assert int(env_of(predictor)["SOCCER_PREDICTOR_PORT"]["value"]) in _ports(predictor) == {8080}
+    assert int(env_of(predictor)["SOCCER_PREDICTOR_PORT"]["value"]) == predictor["ports"][0]["containerPort"] == 8080
+    assert int(env_of(predictor)["SOCCER_PREDICTOR_GRPC_PORT"]["value"]) in _ports(predictor) == {8080, 8081}
     model = re.search(
         r'MODEL_NAME\s*(?::\s*\w+)?\s*=\s*"([^"]+)"', (kt.REPO / "soccerpredict/artifacts.py").read_text()
     )

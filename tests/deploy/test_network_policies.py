@@ -142,12 +142,14 @@ KUBE_DNS = Endpoint("kube-system", {"k8s-app": "kube-dns"})
 
 REQUIRED = [
     ("soccer-api", "soccer-predictor", 8080),
+    ("soccer-api", "soccer-predictor", 8081),
     ("soccer-api", "soccer-redis", 6379),
     ("soccer-api", "soccer-rabbitmq", 5672),
     ("soccer-api", "soccer-minio", 9000),
     ("soccer-worker", "soccer-rabbitmq", 5672),
     ("soccer-worker", "soccer-redis", 6379),
     ("soccer-worker", "soccer-predictor", 8080),
+    ("soccer-worker", "soccer-predictor", 8081),
     ("soccer-worker", "soccer-postgres", 5432),
     ("soccer-worker", "soccer-minio", 9000),
     ("soccer-predictor", "soccer-redis", 6379),
@@ -178,6 +180,7 @@ DENIED = [
     ("soccer-api", "soccer-postgres", 5432),
     ("soccer-api", "soccer-mlflow", 5000),
     ("soccer-api", "soccer-predictor", 9999),
+    ("prometheus", "soccer-predictor", 8081),
     ("soccer-predictor", "soccer-postgres", 5432),
     ("soccer-predictor", "soccer-rabbitmq", 5672),
     ("soccer-worker", "soccer-mlflow", 5000),
@@ -189,6 +192,7 @@ DENIED = [
 ]
 DENIED_FROM_OTHER_NAMESPACES = [
     ("ingress-nginx", "soccer-predictor", 8080),
+    ("ingress-nginx", "soccer-predictor", 8081),
     ("ingress-nginx", "prometheus", 9090),
     ("ingress-nginx", "soccer-postgres", 5432),
     ("airflow", "soccer-redis", 6379),
