@@ -4,12 +4,41 @@ KFP embeds each function's source in the component, so the wrappers are written 
 run time); a test checks that their arguments match the stage table. Each one hands its artifacts to
 the same stage function that DVC and the CLI run. Evaluation, backtest and drift also publish
 ``Metrics``, ``ClassificationMetrics``, ``Markdown`` and ``HTML`` outputs so runs compare in the KFP UI.
+:func:`merge_params`, not a stage of the table, runs first: it writes the pipeline's typed run
+parameters into the params every stage reads (:mod:`pipelines.run_params`).
 (No ``from __future__ import annotations`` here: KFP reads the annotations at decoration time.)
 """
 
 from kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Input, Markdown, Metrics, Model, Output
 
-__all__ = ["WRAPPERS"]
+__all__ = ["WRAPPERS", "merge_params"]
+
+
+def merge_params(
+    params_json: str,
+    experiment: str,
+    test_seasons: list[str],
+    track: str,
+    models: list[str],
+    calibration_method: str,
+    n_trials_xgb: int,
+    n_trials_hgb: int,
+    n_trials_logreg: int,
+) -> str:
+    """The params every stage reads: ``params_json`` with the typed run parameters written in, validated."""
+    from pipelines.run_params import merge_params_json
+
+    return merge_params_json(
+        params_json,
+        experiment=experiment,
+        test_seasons=test_seasons,
+        track=track,
+        models=models,
+        calibration_method=calibration_method,
+        n_trials_xgb=n_trials_xgb,
+        n_trials_hgb=n_trials_hgb,
+        n_trials_logreg=n_trials_logreg,
+    )
 
 
 def load_data_from_sources(

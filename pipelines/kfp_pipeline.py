@@ -46,7 +46,12 @@ def _pod_env(task: Any) -> None:
 
 
 def build_pipeline(params: dict[str, Any], *, image: str | None = None, cluster_env: bool = True) -> Callable[..., Any]:
-    """A ``@dsl.pipeline`` whose tasks follow the stage table; ``params`` become its default parameter.
+    """A ``@dsl.pipeline`` whose tasks follow the stage table; ``params`` become its default parameters.
+
+    ``params_json`` carries the whole params; the typed parameters of :mod:`pipelines.run_params`
+    (experiment, test seasons, track, model families, calibration method, trials per family) default to
+    their values in ``params`` and are written into it by a first task, ``merge-params``, that every
+    stage reads its params from. It runs without the cluster settings: it needs none.
 
     Every component runs ``image`` (default: :func:`soccerpredict.image.image_reference`, the image this
     source builds).
@@ -56,23 +61,46 @@ def build_pipeline(params: dict[str, Any], *, image: str | None = None, cluster_
     """
     from kfp import dsl
 
-    from pipelines.components import WRAPPERS
+    from pipelines.components import WRAPPERS, merge_params
+    from pipelines.run_params import run_parameter_defaults
 
     missing = [s.name for s in STAGES if s.name not in WRAPPERS]
     if missing:
         raise PipelineError(f"stages without a KFP wrapper in pipelines/components.py: {missing}")
     components = {
         name: dsl.component(func=fn, base_image=image or image_reference(), install_kfp_package=False)
-        for name, fn in WRAPPERS.items()
+        for name, fn in {"merge_params": merge_params, **WRAPPERS}.items()
     }
+    defaults = run_parameter_defaults(params)
 
     @dsl.pipeline(name=PIPELINE_NAME, description="SoccerPredict 1X2 training pipeline (the 22-stage table).")
-    def soccer_1x2(params_json: str = json.dumps(params, sort_keys=True)) -> None:
+    def soccer_1x2(
+        params_json: str = json.dumps(params, sort_keys=True),
+        experiment: str = defaults["experiment"],
+        test_seasons: list[str] = defaults["test_seasons"],
+        track: str = defaults["track"],
+        models: list[str] = defaults["models"],
+        calibration_method: str = defaults["calibration_method"],
+        n_trials_xgb: int = defaults["n_trials_xgb"],
+        n_trials_hgb: int = defaults["n_trials_hgb"],
+        n_trials_logreg: int = defaults["n_trials_logreg"],
+    ) -> None:
+        merged = components["merge_params"](
+            params_json=params_json,
+            experiment=experiment,
+            test_seasons=test_seasons,
+            track=track,
+            models=models,
+            calibration_method=calibration_method,
+            n_trials_xgb=n_trials_xgb,
+            n_trials_hgb=n_trials_hgb,
+            n_trials_logreg=n_trials_logreg,
+        )
         produced: dict[str, Any] = {}
         tasks: dict[str, Any] = {}
         for stage in STAGES:
             inputs = {arg: produced[artifact] for arg, artifact in stage.inputs.items()}
-            task = components[stage.name](params_json=params_json, **inputs)
+            task = components[stage.name](params_json=merged.output, **inputs)
             for gate in stage.after:
                 task.after(tasks[gate])  # a failed gate stops everything downstream
             tasks[stage.name] = task
