@@ -249,6 +249,9 @@ def evaluate(
     test_predictions: Output[Dataset],
     kfp_metrics: Output[Metrics],
     kfp_confusion: Output[ClassificationMetrics],
+    roc_home: Output[ClassificationMetrics],
+    roc_draw: Output[ClassificationMetrics],
+    roc_away: Output[ClassificationMetrics],
     model_card: Output[Markdown],
 ) -> None:
     from pipelines.runtime import log_evaluation, run_component
@@ -268,7 +271,15 @@ def evaluate(
         card=card,
         test_predictions=test_predictions,
     )
-    log_evaluation(evaluation, test_predictions, card, kfp_metrics, kfp_confusion, model_card)
+    log_evaluation(
+        evaluation,
+        test_predictions,
+        card,
+        kfp_metrics,
+        kfp_confusion,
+        model_card,
+        rocs={"home": roc_home, "draw": roc_draw, "away": roc_away},
+    )
 
 
 def backtest(

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["run_component"]
+import numpy as np
+
+__all__ = ["CLASSES", "log_backtest", "log_evaluation", "roc_points", "run_component"]
+
+#: The outcome classes in the order of ``y`` (0, 1, 2) and of the ``p_home, p_draw, p_away`` columns.
+CLASSES: Final = ("home", "draw", "away")
 
 
 def run_component(name: str, params_json: str, **artifacts: Any) -> dict[str, Any]:
@@ -21,11 +27,42 @@ def run_component(name: str, params_json: str, **artifacts: Any) -> dict[str, An
     return run_stage_function(stage, paths=paths, params=json.loads(params_json))
 
 
+def roc_points(
+    is_class: np.ndarray, score: np.ndarray, *, max_points: int = 200
+) -> tuple[list[float], list[float], list[float]]:
+    """One-vs-rest ROC curve (fpr, tpr, thresholds), thinned to at most ``max_points`` points.
+
+    sklearn's first threshold is ``inf`` (nothing predicted positive), which JSON cannot carry; it is
+    reported as 1.0, the largest probability. Thinning keeps both ends and evenly spaced points between.
+    """
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, thresholds = roc_curve(is_class, score, drop_intermediate=True)
+    if len(fpr) > max_points:
+        keep = np.unique(np.linspace(0, len(fpr) - 1, max_points).round().astype(int))
+        fpr, tpr, thresholds = fpr[keep], tpr[keep], thresholds[keep]
+    thresholds = np.minimum(thresholds, 1.0)
+    return fpr.tolist(), tpr.tolist(), thresholds.tolist()
+
+
 def log_evaluation(
-    evaluation: Any, test_predictions: Any, card: Any, metrics: Any, confusion: Any, markdown: Any
+    evaluation: Any,
+    test_predictions: Any,
+    card: Any,
+    metrics: Any,
+    confusion: Any,
+    markdown: Any,
+    *,
+    rocs: Mapping[str, Any],
 ) -> None:
-    """Publish the evaluation to the KFP UI: scalar metrics, the H/D/A confusion matrix, the model card."""
+    """Publish the evaluation to the KFP UI: scalar metrics, the H/D/A confusion matrix, the model card.
+
+    ``rocs`` maps each class of :data:`CLASSES` to a ClassificationMetrics output for its one-vs-rest ROC
+    curve. KFP has no precision-recall type, so each class's average precision (the area under its PR
+    curve) goes into ``metrics`` as ``test_average_precision_<class>``.
+    """
     import pandas as pd
+    from sklearn.metrics import average_precision_score
 
     report = json.loads(Path(evaluation.path).read_text())
     for name, value in report["metrics"]["model"].items():
@@ -35,9 +72,13 @@ def log_evaluation(
             metrics.log_metric(f"{baseline}_rps", float(report["metrics"][baseline]["rps"]))
     metrics.log_metric("quality_gate_passed", float(report["quality_gate"]["passed"]))
     preds = pd.read_parquet(test_predictions.path)
-    predicted = preds[["p_home", "p_draw", "p_away"]].to_numpy().argmax(axis=1)
-    matrix = pd.crosstab(preds["y"], predicted).reindex(index=range(3), columns=range(3), fill_value=0)
-    confusion.log_confusion_matrix(["home", "draw", "away"], matrix.to_numpy().tolist())
+    probs = preds[[f"p_{name}" for name in CLASSES]].to_numpy()
+    y = preds["y"].to_numpy()
+    matrix = pd.crosstab(y, probs.argmax(axis=1)).reindex(index=range(3), columns=range(3), fill_value=0)
+    confusion.log_confusion_matrix(list(CLASSES), matrix.to_numpy().tolist())
+    for k, name in enumerate(CLASSES):
+        rocs[name].log_roc_curve(*roc_points(y == k, probs[:, k]))
+        metrics.log_metric(f"test_average_precision_{name}", float(average_precision_score(y == k, probs[:, k])))
     Path(markdown.path).write_text((Path(card.path) / "model_card.md").read_text())
 
 
