@@ -1,7 +1,9 @@
 """The Kubeflow pipeline, wired from the stage table: compile, run locally, submit to a cluster."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -14,8 +16,13 @@ __all__ = [
     "POD_CONFIG_KEYS",
     "POD_CONFIG_MAP",
     "POD_SECRETS",
+    "Submission",
     "build_pipeline",
+    "check_arguments",
     "compile_pipeline",
+    "default_version_name",
+    "parse_param_pairs",
+    "pipeline_parameters",
     "run_local",
     "submit",
 ]
@@ -130,27 +137,157 @@ def run_local(params: dict[str, Any], *, pipeline_root: Path) -> Any:
     return build_pipeline(params, cluster_env=False)()
 
 
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What :func:`submit` created on the KFP API server."""
+
+    host: str
+    pipeline_id: str
+    pipeline_created: bool  # False: a pipeline of that name existed and got a new version
+    version_id: str
+    version_name: str
+    experiment_id: str
+    experiment: str
+    run_id: str
+    run_name: str
+    parameters: dict[str, Any]
+
+
+def _pipeline_spec(package: Path) -> dict[str, Any]:
+    import yaml
+
+    if not package.exists():
+        raise PipelineError(f"{package} does not exist; run `soccerpredict pipeline compile` first")
+    spec = next(iter(yaml.safe_load_all(package.read_text(encoding="utf-8"))), None)
+    if not isinstance(spec, dict) or "pipelineInfo" not in spec:
+        raise PipelineError(f"{package} is not a compiled KFP pipeline (no pipelineInfo)")
+    return spec
+
+
+def pipeline_parameters(package: Path) -> dict[str, str]:
+    """The compiled pipeline's parameters and their KFP types (``STRING``, ``LIST``, ``NUMBER_INTEGER``, ...)."""
+    declared = _pipeline_spec(package).get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    return {name: str(definition["parameterType"]) for name, definition in declared.items()}
+
+
+def parse_param_pairs(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` strings as a dict: each value parsed as JSON when it parses, else kept as a string."""
+    parsed: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise PipelineError(f"--param {pair!r} is not key=value")
+        try:
+            parsed[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = text
+    return parsed
+
+
+def _checked_value(name: str, kind: str, value: Any) -> Any:
+    if kind == "STRING":
+        # a JSON-looking value (`experiment=2024`) is still the string it was typed as
+        return value if isinstance(value, str) else json.dumps(value)
+    expected = {
+        "NUMBER_INTEGER": (int,),
+        "NUMBER_DOUBLE": (int, float),
+        "BOOLEAN": (bool,),
+        "LIST": (list,),
+        "STRUCT": (dict,),
+    }.get(kind)
+    ok = expected is None or (isinstance(value, expected) and (kind == "BOOLEAN" or not isinstance(value, bool)))
+    if not ok:
+        example = ' e.g. test_seasons=\'["2223","2324"]\'' if kind == "LIST" else ""
+        raise PipelineError(f"pipeline parameter {name} is {kind}, got {value!r}; pass it as JSON{example}")
+    return value
+
+
+def check_arguments(arguments: Mapping[str, Any], parameters: Mapping[str, str]) -> dict[str, Any]:
+    """``arguments`` checked against the compiled pipeline's ``parameters``: known names, matching types."""
+    unknown = sorted(set(arguments) - set(parameters))
+    if unknown:
+        raise PipelineError(f"unknown pipeline parameter(s) {unknown}; the pipeline has: {sorted(parameters)}")
+    return {name: _checked_value(name, parameters[name], value) for name, value in arguments.items()}
+
+
+def default_version_name(*, repo: Path = COMPILED.parents[1], now: datetime | None = None) -> str:
+    """The git commit's short hash of ``repo``, or a UTC timestamp when it is not a git checkout."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        done = None
+    if done is not None and done.returncode == 0 and done.stdout.strip():
+        return done.stdout.strip()
+    return (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+
+
 def submit(
     package: Path,
     *,
     host: str,
+    version_name: str,
     experiment: str = "soccerpredict",
     run_name: str | None = None,
-    params: dict[str, Any] | None = None,
-) -> str:
-    """Upload and start a run of a compiled pipeline with ``kfp.Client``; returns the run id."""
+    params: Mapping[str, Any] | None = None,
+    pipeline_name: str | None = None,
+) -> Submission:
+    """Upload ``package`` as a new version of its pipeline and start a run of that version in ``experiment``.
+
+    The pipeline (named ``pipeline_name``, default the compiled name) is uploaded first when the server
+    has none of that name. ``params`` are checked against the compiled parameters before any call.
+    """
+    import contextlib
+    import sys
+
     import kfp
 
-    if not package.exists():
-        raise PipelineError(f"{package} does not exist; run `soccerpredict pipeline compile` first")
+    arguments = check_arguments(params or {}, pipeline_parameters(package))
+    name = pipeline_name or str(_pipeline_spec(package)["pipelineInfo"]["name"])
+    run = run_name or f"{name}-{version_name}"
     try:
-        client = kfp.Client(host=host)
-        result = client.create_run_from_pipeline_package(
-            str(package),
-            arguments=params or {},
-            experiment_name=experiment,
-            run_name=run_name,
-        )
-    except Exception as exc:  # kfp raises urllib3/requests/ApiException errors for an unreachable host
-        raise PipelineError(f"cannot submit to the KFP host {host}: {exc}") from exc
-    return str(result.run_id)
+        with contextlib.redirect_stdout(sys.stderr):  # kfp prints UI links; stdout stays for --json
+            client = kfp.Client(host=host)
+            pipeline_id = client.get_pipeline_id(name)
+            created = pipeline_id is None
+            if pipeline_id is None:
+                pipeline_id = client.upload_pipeline(str(package), pipeline_name=name).pipeline_id
+            version = client.upload_pipeline_version(str(package), version_name, pipeline_id=pipeline_id)
+            kfp_experiment = client.create_experiment(name=experiment)
+            result = client.run_pipeline(
+                experiment_id=kfp_experiment.experiment_id,
+                job_name=run,
+                pipeline_id=pipeline_id,
+                version_id=version.pipeline_version_id,
+                params=arguments,
+            )
+    except Exception as exc:  # kfp raises urllib3/requests/ApiException/ValueError errors
+        raise PipelineError(f"cannot submit to the KFP host {host}: {_api_error(exc)}") from exc
+    return Submission(
+        host=host,
+        pipeline_id=str(pipeline_id),
+        pipeline_created=created,
+        version_id=str(version.pipeline_version_id),
+        version_name=version_name,
+        experiment_id=str(kfp_experiment.experiment_id),
+        experiment=experiment,
+        run_id=str(result.run_id),
+        run_name=run,
+        parameters=arguments,
+    )
+
+
+def _api_error(exc: Exception) -> str:
+    """The API server's own message for an HTTP error (kfp_server_api's ApiException), else the exception."""
+    status, body = getattr(exc, "status", None), getattr(exc, "body", None)
+    if status is None or not body:
+        return str(exc)
+    try:
+        message = json.loads(body).get("message") or body
+    except (ValueError, AttributeError):
+        message = body
+    hint = "; names must be unique: pass another --version-name" if status == 409 else ""
+    return f"HTTP {status} {getattr(exc, 'reason', '')}: {message}{hint}"

@@ -715,18 +715,56 @@ def pipeline_run(
 @pipeline_app.command("submit")
 def pipeline_submit(
     host: Annotated[str, typer.Option(help="KFP API endpoint, e.g. http://localhost:8080.")],
-    experiment: Annotated[str, typer.Option(help="KFP experiment name.")] = "soccerpredict",
-    run_name: Annotated[str | None, typer.Option(help="Run name (default: KFP's).")] = None,
+    experiment: Annotated[str, typer.Option(help="KFP experiment the run goes into (created when missing).")] = (
+        "soccerpredict"
+    ),
+    version_name: Annotated[
+        str | None,
+        typer.Option(help="Name of the new pipeline version (default: the git commit's short hash, else a timestamp)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="Pipeline parameter as key=value, repeatable; the value is JSON when it parses "
+            '(--param n_trials_xgb=40 --param \'test_seasons=["2223","2324"]\'), else a string.',
+        ),
+    ] = None,
+    run_name: Annotated[str | None, typer.Option(help="Run name (default: <pipeline>-<version name>).")] = None,
+    pipeline_name: Annotated[
+        str | None, typer.Option(help="KFP pipeline to add the version to (default: the compiled name).")
+    ] = None,
     package: Annotated[Path, typer.Option(help="Compiled pipeline YAML.")] = Path("pipelines/soccer_1x2.yaml"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ids as one JSON object.")] = False,
 ) -> None:
-    """Upload the compiled pipeline and start a run on a Kubeflow Pipelines cluster."""
-    from pipelines.kfp_pipeline import submit
+    """Upload the compiled pipeline as a new pipeline version and start a run of it in a KFP experiment.
+
+    The pipeline is created first when the server has none of that name. Unknown --param keys are rejected
+    before anything is sent, with the list of the pipeline's parameters.
+    """
+    import json
+    from dataclasses import asdict
+
+    from pipelines.kfp_pipeline import default_version_name, parse_param_pairs, submit
 
     try:
-        run_id = submit(package, host=host, experiment=experiment, run_name=run_name)
+        done = submit(
+            package,
+            host=host,
+            version_name=version_name or default_version_name(),
+            experiment=experiment,
+            run_name=run_name,
+            params=parse_param_pairs(param or []),
+            pipeline_name=pipeline_name,
+        )
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"started run {run_id} on {host}")
+    if json_output:
+        typer.echo(json.dumps(asdict(done), sort_keys=True))
+        return
+    verb = "created pipeline" if done.pipeline_created else "pipeline"
+    console.print(f"{verb} {done.pipeline_id}, version {done.version_name!r} ({done.version_id})")
+    console.print(f"started run {done.run_id} ({done.run_name!r}) in experiment {done.experiment!r} on {host}")
 
 
 @pipeline_app.command("should-retrain")
