@@ -12,8 +12,10 @@ Daily after ingestion: `soccerpredict pipeline should-retrain` decides (finished
 champion was registered at or above `min_new_matches`, the published drifted-feature share above
 `max_drifted_share`, or no champion at all) and prints why. When it says no, the run stops there (skipped).
 When it says yes: with `SOCCER_KFP_HOST` set, the compiled pipeline (`pipelines/soccer_1x2.yaml`) is submitted
-to Kubeflow Pipelines; otherwise the 22 stages run here through the CLI (`soccerpredict pipeline run`). The
-pipeline's own quality gate and promotion policy decide whether the new model becomes champion.
+to Kubeflow Pipelines (`soccerpredict pipeline submit`) as a new pipeline version named `retrain-<logical
+time>` (version names are unique per pipeline, and one commit is retrained on many days), run in the KFP
+experiment `kfp_experiment`; otherwise the 22 stages run here through the CLI (`soccerpredict pipeline run`).
+The pipeline's own quality gate and promotion policy decide whether the new model becomes champion.
 """
 
 
@@ -30,6 +32,7 @@ pipeline's own quality gate and promotion policy decide whether the new model be
         "min_new_matches": Param(200, type="integer", minimum=1),
         "max_drifted_share": Param(0.3, type="number", minimum=0, maximum=1),
         "kfp_host": Param(setting("SOCCER_KFP_HOST", ""), type="string", description="KFP API (optional)."),
+        "kfp_experiment": Param("soccerpredict-retrain", type="string", description="KFP experiment of the runs."),
         "params_file": stage_params("retrain")["params_file"],
         "workdir": Param(training_workdir(), type="string"),
     },
@@ -50,11 +53,24 @@ def retrain() -> None:
         return bool(last_json_line(output)["retrain"])
 
     @task(execution_timeout=pendulum.duration(hours=6))
-    def train(params: dict | None = None) -> None:
+    def train(params: dict | None = None, ts_nodash: str | None = None) -> None:
         """Submit to Kubeflow Pipelines when a host is configured, else run the 22 stages here."""
         assert params is not None
         if params["kfp_host"]:
-            run_cli("pipeline", "submit", "--host", params["kfp_host"], "--run-name", "retrain")
+            version = f"retrain-{ts_nodash}"
+            run_cli(
+                "pipeline",
+                "submit",
+                "--host",
+                params["kfp_host"],
+                "--experiment",
+                params["kfp_experiment"],
+                "--version-name",
+                version,
+                "--run-name",
+                version,
+                "--json",
+            )
         else:
             run_cli("pipeline", "run", "--params", params["params_file"], "--workdir", params["workdir"])
 
