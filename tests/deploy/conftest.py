@@ -1,4 +1,5 @@
-"""Fixtures of the deploy tests: the rendered overlays (by kustomize when installed) and the documented secrets."""
+"""Fixtures of the deploy tests: the overlays as kustomize renders them (once per session) and the documented
+secrets."""
 
 from __future__ import annotations
 
@@ -12,17 +13,15 @@ DEPLOY_DOC = kt.REPO / "docs" / "deploy.md"
 
 
 @pytest.fixture(scope="session")
-def rendered() -> dict[str, list[dict[str, Any]]]:
-    """Objects of each overlay: kustomize's render with the generated names' hashes stripped, else the Python render.
+def renders() -> dict[str, kt.Render]:
+    """``kubectl kustomize`` of each overlay, run once: objects (generated names hashed, as applied) and warnings."""
+    return {name: kt.render(entry) for name, entry in kt.OVERLAYS.items()}
 
-    Stripping the hash keeps names comparable between the two renders; references stay consistent because the
-    same plain name replaces it everywhere.
-    """
-    out: dict[str, list[dict[str, Any]]] = {}
-    for name, entry in kt.OVERLAYS.items():
-        real = kt.render_kustomize(entry)
-        out[name] = kt.render_python(entry) if real is None else kt.strip_name_hashes(real, kt.generator_names(entry))
-    return out
+
+@pytest.fixture(scope="session")
+def rendered(renders: dict[str, kt.Render]) -> dict[str, list[dict[str, Any]]]:
+    """The objects of each overlay's render."""
+    return {name: render.objects for name, render in renders.items()}
 
 
 @pytest.fixture(scope="session")

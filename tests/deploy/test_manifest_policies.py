@@ -356,11 +356,16 @@ def _load(relative: str) -> Obj:
     return yaml.safe_load((kt.MANIFESTS / relative).read_text(encoding="utf-8"))
 
 
-def _mount_path(objects: Objects, kind: str, name: str, config_map: str) -> str:
-    obj = find(objects, kind, APP_NAMESPACE, name)
-    assert obj is not None
+def _mount_path(objects: Objects, kind: str, name: str, generator: str) -> str:
+    """Where a workload mounts the ConfigMap that configMapGenerator ``generator`` made."""
+    obj, config_map = (
+        find(objects, kind, APP_NAMESPACE, name),
+        kt.generated_config_map(objects, APP_NAMESPACE, generator),
+    )
+    assert obj is not None and config_map is not None
     spec = obj["spec"]["template"]["spec"]
-    volume = next(v["name"] for v in spec["volumes"] if (v.get("configMap") or {}).get("name") == config_map)
+    hashed = config_map["metadata"]["name"]
+    volume = next(v["name"] for v in spec["volumes"] if (v.get("configMap") or {}).get("name") == hashed)
     return next(m["mountPath"] for m in spec["containers"][0]["volumeMounts"] if m["name"] == volume)
 
 
@@ -388,7 +393,7 @@ def test_prometheus_scrapes_headless_services(rendered: dict[str, Objects]) -> N
     service = find(objects, "Service", APP_NAMESPACE, name)
     assert service is not None and int(port) in {p["port"] for p in service["spec"]["ports"]}
     # rule files are relative to the configuration file: both are keys of the same ConfigMap
-    generated = find(objects, "ConfigMap", APP_NAMESPACE, "prometheus-config")
+    generated = kt.generated_config_map(objects, APP_NAMESPACE, "prometheus-config")
     assert generated is not None and set(config["rule_files"]) <= set(generated["data"])
     assert _mount_path(objects, "StatefulSet", "prometheus", "prometheus-config") == "/etc/prometheus"
 
