@@ -1,11 +1,12 @@
 """The Kubeflow pipeline, wired from the stage table: compile, run locally, submit to a cluster."""
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from components.stages import STAGES
 from soccerpredict.errors import PipelineError
@@ -21,6 +22,7 @@ __all__ = [
     "check_arguments",
     "compile_pipeline",
     "default_version_name",
+    "docker_run_environment",
     "parse_param_pairs",
     "pipeline_parameters",
     "run_local",
@@ -129,12 +131,73 @@ def compile_pipeline(params: dict[str, Any], *, out: Path = COMPILED, image: str
     return out
 
 
-def run_local(params: dict[str, Any], *, pipeline_root: Path) -> Any:
-    """Run the whole pipeline on this machine with KFP's SubprocessRunner (the current venv, no containers)."""
+#: Settings the containers of a Docker run inherit from this process (the rest of the environment stays out).
+_FORWARDED_ENV_PREFIXES = ("SOCCER_", "MLFLOW_", "AWS_")
+
+
+def docker_run_environment(pipeline_root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of every component container of a Docker run.
+
+    Only ``pipeline_root`` is shared with the containers (kfp mounts it at the same path), so the state the
+    stages hand on besides their artifacts (the SQLite database, the MLflow store, the object store) lives in
+    ``<pipeline_root>/soccer-home``; ``SOCCER_*``, ``MLFLOW_*`` and ``AWS_*`` settings of this process are
+    forwarded, so a PostgreSQL or MLflow server on this machine is used when they name one.
+    """
+    env = {key: value for key, value in environ.items() if key.startswith(_FORWARDED_ENV_PREFIXES)}
+    env["SOCCER_HOME"] = str(pipeline_root / "soccer-home")
+    env["HOME"] = "/tmp"  # the host user's uid has no home in the image
+    return env
+
+
+def _docker_runner(pipeline_root: Path, image: str) -> Any:
     from kfp import local
 
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
-    return build_pipeline(params, cluster_env=False)()
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.images.get(image)
+    except ImportError as exc:
+        raise PipelineError("the Docker runner needs the docker package: make install") from exc
+    except Exception as exc:  # docker.errors.ImageNotFound, DockerException (no engine)
+        raise PipelineError(
+            f"cannot run in the image {image}: {exc}; start dockerd and build it with `make image`"
+        ) from exc
+    (pipeline_root / "soccer-home").mkdir(parents=True, exist_ok=True)
+    return local.DockerRunner(
+        environment=docker_run_environment(pipeline_root, os.environ),
+        # The host's uid owns what the containers write under pipeline_root; host networking reaches the
+        # services on 127.0.0.1 that forwarded settings may name.
+        user=f"{os.getuid()}:{os.getgid()}",
+        network_mode="host",
+    )
+
+
+def run_local(
+    params: dict[str, Any],
+    *,
+    pipeline_root: Path,
+    runner: Literal["subprocess", "docker"] = "subprocess",
+    image: str | None = None,
+) -> Any:
+    """Run the whole pipeline on this machine through KFP's local runner.
+
+    ``subprocess``: every component in a subprocess of this venv. ``docker``: every component in a container
+    of ``image`` (default :func:`soccerpredict.image.image_reference`, which must exist locally: `make
+    image`), as a cluster runs them.
+    """
+    from kfp import local
+
+    if runner == "docker":
+        ref = image or image_reference()
+        local.init(runner=_docker_runner(pipeline_root, ref), pipeline_root=str(pipeline_root))
+    else:
+        ref = image
+        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
+    try:
+        return build_pipeline(params, image=ref, cluster_env=False)()
+    except RuntimeError as exc:  # kfp.local: "Pipeline 'soccer-1x2' finished with status FAILURE. Inner task ..."
+        raise PipelineError(f"{exc} (each task's log is above; its outputs are under {pipeline_root})") from exc
 
 
 @dataclass(frozen=True, slots=True)

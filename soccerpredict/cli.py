@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import enum
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,15 @@ docs_app = typer.Typer(help="The docs site's generated reference pages (API, sta
 app.add_typer(docs_app, name="docs")
 
 console = Console()
+
+
+class LocalRunner(enum.StrEnum):
+    """Where `pipeline run --local` runs each component."""
+
+    subprocess = "subprocess"
+    docker = "docker"
+
+
 DEFAULT_SAMPLE = Path("data/sample/football-data")
 
 
@@ -682,8 +692,15 @@ def pipeline_compile(
 @pipeline_app.command("run")
 def pipeline_run(
     local: Annotated[
-        bool, typer.Option("--local", help="Run through KFP's SubprocessRunner (each stage a component).")
+        bool, typer.Option("--local", help="Run through KFP's local runner (each stage a component).")
     ] = False,
+    runner: Annotated[
+        LocalRunner,
+        typer.Option(help="With --local: each component in a subprocess, or in a container of the project image."),
+    ] = LocalRunner.subprocess,
+    image: Annotated[
+        str | None, typer.Option(help="With --runner docker: the image (default: the one this source builds).")
+    ] = None,
     params: Annotated[Path, typer.Option(help="Composed params file.")] = Path("params.yaml"),
     pipeline_root: Annotated[Path, typer.Option(help="Where --local runs keep their artifacts.")] = Path(
         "local_outputs"
@@ -701,7 +718,7 @@ def pipeline_run(
         if local:
             from pipelines.kfp_pipeline import run_local
 
-            run_local(loaded, pipeline_root=pipeline_root.resolve())
+            run_local(loaded, pipeline_root=pipeline_root.resolve(), runner=runner.value, image=image)
             console.print(f"pipeline finished; artifacts under {pipeline_root}")
             return
         from pipelines.sequential import run_sequential
