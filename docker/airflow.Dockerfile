@@ -1,72 +1,104 @@
-# syntax=docker/dockerfile:1
-# Airflow for SoccerPredict: the official Airflow 3.3.2 image plus the project's main environment.
+# Airflow for SoccerPredict: Airflow 3.3.2 (airflow/requirements.lock) plus the project's main environment.
 #
-#   docker build -f docker/airflow.Dockerfile -t ghcr.io/soccerpredict/airflow:0.1.0 .
+#   make image        # builds this and docker/app.Dockerfile on the same base, tagged from soccerpredict/image.py
 #
-# Airflow and the project cannot share a venv (Airflow 3's task SDK needs psutil>=6.1, kserve needs <6), so
-# the project gets its own venv at /opt/soccerpredict/venv and the DAG tasks call its CLI
-# (SOCCERPREDICT_BIN, airflow/dags/soccer_common.py). The DAGs are baked in at
-# /opt/soccerpredict/app/airflow/dags; on Kubernetes git-sync (manifests/base/airflow/values.yaml) serves them.
-# Both stages start from the same image, so the venv's interpreter is at the same path at run time.
-# Pin the base by digest too when you publish.
+# Built from the same base as the project image (BASE_IMAGE: the public python:3.11 slim image, or the offline
+# base docker/base-image.sh makes from Debian's package registry) rather than from apache/airflow, so it also
+# builds where no container registry answers. Airflow and the project cannot share a venv (Airflow 3's task SDK
+# needs psutil>=6.1, kserve needs <6): Airflow lives in /opt/airflow/venv from its own lock, the project in
+# /opt/soccerpredict/venv, and the DAG tasks call the project's CLI (SOCCERPREDICT_BIN,
+# airflow/dags/soccer_common.py). The DAGs are baked in at /opt/soccerpredict/app/airflow/dags; on Kubernetes
+# git-sync (manifests/base/airflow/values.yaml) serves them. Like the official image it runs as uid 50000,
+# gid 0, with `airflow` on PATH, so the Helm chart's `bash -c "exec airflow ..."` commands work unchanged.
+ARG BASE_IMAGE=python:3.11.13-slim-bookworm
 
-# uv itself, from its official image (same version as the Makefile's UV_VERSION).
-FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
-
-FROM apache/airflow:3.3.2-python3.11 AS builder
+FROM ${BASE_IMAGE} AS builder
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-USER root
-RUN mkdir -p /opt/soccerpredict/app && chown -R airflow:root /opt/soccerpredict
-COPY --from=uv /uv /usr/local/bin/uv
+# The build machine's CA bundle, for TLS to PyPI: this stage only (see docker/app.Dockerfile).
+COPY docker/build-ca.crt /tmp/build-ca.crt
+ENV SSL_CERT_FILE=/tmp/build-ca.crt \
+    PIP_CERT=/tmp/build-ca.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
 
-# The venv is built by the image's own user; uv picks the image's Python 3.11 (its base interpreter, should
-# python3.11 on PATH be a venv's), the same one the runtime stage has.
-USER airflow
+ARG UV_VERSION=0.13.9
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
 
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
-    UV_PROJECT_ENVIRONMENT=/opt/soccerpredict/venv
+    UV_NATIVE_TLS=1 \
+    UV_NO_CACHE=1
 
+# Airflow, exactly as its lock pins it.
+COPY airflow/requirements.lock /tmp/airflow-requirements.lock
+RUN /opt/uv/bin/uv venv /opt/airflow/venv --python "$(command -v python3.11)" \
+    && /opt/uv/bin/uv pip install --python /opt/airflow/venv/bin/python -r /tmp/airflow-requirements.lock
+
+# The project, exactly as uv.lock pins it, without the dev group.
+ENV UV_PROJECT_ENVIRONMENT=/opt/soccerpredict/venv
 WORKDIR /opt/soccerpredict/app
+COPY pyproject.toml uv.lock README.md ./
+RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --python "$(command -v python3.11)"
 
-COPY --chown=airflow:root pyproject.toml uv.lock README.md ./
-RUN uv venv /opt/soccerpredict/venv --python "$(command -v python3.11)" \
-    && uv sync --frozen --no-dev --no-install-project
-
-COPY --chown=airflow:root soccerpredict ./soccerpredict
-COPY --chown=airflow:root components ./components
-COPY --chown=airflow:root pipelines ./pipelines
-COPY --chown=airflow:root serving ./serving
-COPY --chown=airflow:root conf ./conf
-COPY --chown=airflow:root airflow/dags ./airflow/dags
-COPY --chown=airflow:root params.yaml dvc.yaml ./
-RUN uv sync --frozen --no-dev
+COPY soccerpredict ./soccerpredict
+COPY components ./components
+COPY pipelines ./pipelines
+COPY serving ./serving
+COPY conf ./conf
+COPY data/sample ./data/sample
+COPY airflow/dags ./airflow/dags
+COPY params.yaml dvc.yaml ./
+RUN /opt/uv/bin/uv sync --frozen --no-dev --python "$(command -v python3.11)"
 
 
-FROM apache/airflow:3.3.2-python3.11
+FROM ${BASE_IMAGE}
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# libgomp1: OpenMP runtime of xgboost in the project venv.
-USER root
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends libgomp1 \
-    && apt-get clean \
-    && rm -rf /var/lib/apt/lists/*
+# libgomp1: OpenMP runtime of xgboost in the project venv (the offline base has it already).
+RUN if ! dpkg -s libgomp1 >/dev/null 2>&1; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends libgomp1 \
+        && apt-get clean \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
 
-COPY --from=builder --chown=airflow:root /opt/soccerpredict /opt/soccerpredict
+# The official image's user: uid 50000 in group 0 (the Helm chart's defaults), home /home/airflow.
+RUN useradd --uid 50000 --gid 0 --home-dir /home/airflow --create-home --shell /bin/bash airflow \
+    && mkdir -p /opt/airflow \
+    && chown airflow:0 /opt/airflow \
+    && chmod g+rwx /opt/airflow
+
+COPY --from=builder /opt/airflow/venv /opt/airflow/venv
+COPY --from=builder /opt/soccerpredict /opt/soccerpredict
 
 # Defaults for the DAGs (airflow/dags/soccer_common.py); the Helm values set the cluster's URLs and secrets.
-ENV SOCCERPREDICT_BIN=/opt/soccerpredict/venv/bin/soccerpredict \
+ENV PATH=/opt/airflow/venv/bin:$PATH \
+    AIRFLOW_HOME=/opt/airflow \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/soccerpredict/app/airflow/dags \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    SOCCERPREDICT_BIN=/opt/soccerpredict/venv/bin/soccerpredict \
     SOCCER_PARAMS=/opt/soccerpredict/app/params.yaml
 
-# The image's own non-root user (uid 50000, the Helm chart's default uid).
+ARG VERSION=unknown
+ARG SOURCE_DIGEST=unknown
+ARG VCS_REF=unknown
+LABEL org.opencontainers.image.title="soccerpredict-airflow" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      io.soccerpredict.source-digest="${SOURCE_DIGEST}"
+
+WORKDIR /opt/airflow
 USER 50000
 
 # Docker only (the Helm chart sets its own probes per Airflow component): the project environment the DAG
 # tasks call must import.
 HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 \
     CMD ["/opt/soccerpredict/venv/bin/python", "-c", "import soccerpredict.cli"]
+
+CMD ["airflow", "version"]

@@ -103,5 +103,6 @@ EXPOSE 8000 8080 8081 9808 5000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "/usr/local/bin/soccerpredict-healthcheck"]
 
-ENTRYPOINT ["soccerpredict"]
-CMD ["--help"]
+# No ENTRYPOINT: Kubernetes' `command:` replaces it anyway, but kfp's DockerRunner passes a component's command
+# as the container's arguments, which an entrypoint would swallow. Run the CLI as `docker run IMAGE soccerpredict ...`.
+CMD ["soccerpredict", "--help"]

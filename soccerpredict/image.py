@@ -53,6 +53,7 @@ IMAGE_INPUTS: tuple[str, ...] = (
     "serving",
     "conf",
     "airflow/dags",
+    "airflow/requirements.lock",
     "data/sample",
     "docker/healthcheck.py",
 )
