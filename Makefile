@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.synced
 
-.PHONY: help install system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin
+.PHONY: help install services system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,15 +37,18 @@ airflow-lock:  ## re-resolve airflow/requirements.lock from airflow/requirements
 run: $(STAMP)  ## the main job on embedded defaults: ingest the sample, train, serve the champion, print where
 	$(BIN)/soccerpredict demo
 
-test: $(STAMP) $(AIRFLOW_STAMP) system-deps  ## every test: main suite, then the DAGs in the Airflow env (needs PostgreSQL, Redis, RabbitMQ)
+services: system-deps  ## start PostgreSQL, Redis, RabbitMQ and dockerd when they are down (root; .ci/services.sh)
+	@bash .ci/services.sh
+
+test: $(STAMP) $(AIRFLOW_STAMP) services image  ## every test: main suite (images included), then the DAGs in the Airflow env
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory test-airflow
 
 test-airflow: $(STAMP) $(AIRFLOW_STAMP)  ## the DAG tests, in .venv-airflow (DagBag, structure, dag.test() of the ingestion DAGs)
 	$(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider -o addopts="-ra --strict-markers" tests/airflow
 
-test-fast: $(STAMP)  ## tests without real services or the full data set
-	$(BIN)/pytest -q -m "not service and not slow"
+test-fast: $(STAMP)  ## tests without real services, containers or the full data set
+	$(BIN)/pytest -q -m "not service and not slow and not container"
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .

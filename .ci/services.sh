@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start PostgreSQL, Redis and RabbitMQ when they are down, and create what CI uses of them:
+# Start PostgreSQL, Redis, RabbitMQ and the Docker engine when they are down, and create what CI uses of them:
 # its own database, RabbitMQ vhost; Redis db numbers are chosen by the tests' settings.
 set -euo pipefail
 
@@ -25,6 +25,14 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
   echo "ci: starting RabbitMQ"
   rabbitmq-server -detached
   wait_for RabbitMQ 60 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672'
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  command -v dockerd >/dev/null 2>&1 || { echo "ci: dockerd is missing: make system-deps" >&2; exit 1; }
+  echo "ci: starting the Docker engine"
+  mkdir -p /var/log
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  wait_for "Docker engine" 60 docker info
 fi
 
 CI_DB=${SOCCER_CI_DB:-soccerpredict_ci}

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: Chromium and its driver (the WhoScored scraper's browser tests), promtool and
-# amtool (alert rules, scrape and Alertmanager config). Installs what is missing when it can (root + apt-get),
+# amtool (alert rules, scrape and Alertmanager config), the Docker engine and debootstrap (`make image` and the
+# container tests; debootstrap builds the offline base image where no container registry answers). Installs what is missing when it can (root + apt-get),
 # otherwise says exactly what to install.
 set -euo pipefail
 
-declare -A needs=([chromium]=chromium [chromedriver]=chromium-driver [promtool]=prometheus [amtool]=prometheus-alertmanager)
+declare -A needs=([chromium]=chromium [chromedriver]=chromium-driver [promtool]=prometheus [amtool]=prometheus-alertmanager
+  [dockerd]=docker.io [debootstrap]=debootstrap)
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")

@@ -1,0 +1,76 @@
+"""Fixtures of the container tests: the Docker engine on this machine and the project image built from this source.
+
+`make test` builds the image first (`make image`); `.ci/services.sh` starts dockerd. A missing engine or image
+is an error with the command that fixes it, never a skip: these tests are what proves the image runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from container.runs import REPO, PipelineRuns, soccerpredict
+
+from soccerpredict.image import image_reference
+
+pytestmark = pytest.mark.container
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    """A client of the local Docker engine."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        pytest.fail(f"no Docker engine answers ({exc}); start it: bash .ci/services.sh")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def project_image(docker_client: Any) -> str:
+    """The project image this source builds (soccerpredict/image.py), which must exist locally.
+
+    ``SOCCER_TEST_IMAGE`` names another image (while iterating on code the image does not hold yet).
+    """
+    import docker
+
+    ref = os.environ.get("SOCCER_TEST_IMAGE") or image_reference()
+    try:
+        docker_client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"the image {ref} is not built from this source; run: make image")
+    return ref
+
+
+@pytest.fixture(scope="session")
+def pipeline_runs(tmp_path_factory: pytest.TempPathFactory, project_image: str) -> PipelineRuns:
+    """Both runs of the smoke experiment on the shipped sample (the workspace links the repo's data/)."""
+    from soccerpredict.params import compose_params, write_params
+
+    ws = tmp_path_factory.mktemp("container-pipeline")
+    (ws / "data").symlink_to(REPO / "data")  # the in-process run reads data/sample as the image does
+    write_params(compose_params("smoke", []), ws / "params.yaml")
+    in_process = soccerpredict(["pipeline", "run", "--workdir", str(ws / "artifacts")], ws, ws / "home")
+    docker_run = ["pipeline", "run", "--local", "--runner", "docker", "--image", project_image]
+    docker = soccerpredict([*docker_run, "--pipeline-root", str(ws / "outputs")], ws, ws / "home-host")
+    return PipelineRuns(ws, in_process, docker)
+
+
+@pytest.fixture(scope="session")
+def airflow_image(docker_client: Any) -> str:
+    """The Airflow image this source builds, which must exist locally (``SOCCER_TEST_AIRFLOW_IMAGE`` overrides)."""
+    import docker
+    from soccerpredict.image import airflow_reference
+
+    ref = os.environ.get("SOCCER_TEST_AIRFLOW_IMAGE") or airflow_reference()
+    try:
+        docker_client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"the image {ref} is not built from this source; run: make image")
+    return ref
