@@ -94,7 +94,8 @@ def test_kfp_local_runner_runs_every_stage_with_the_same_metrics(
     ws, run = kfp_run
     out = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)
     assert run.returncode == 0, out[-5000:]
-    assert len(re.findall(r"Task '[\w-]+' finished with status SUCCESS", out)) == 22
+    finished = re.findall(r"Task '([\w-]+)' finished with status SUCCESS", out)
+    assert len(finished) == 23 and "merge-params" in finished  # the 22 stages and the run parameters' merge
     assert "Pipeline 'soccer-1x2' finished with status SUCCESS" in out
     assert "smoke" in _registered(ws)["1"]
     kfp_metrics = json.loads(next((ws / "outputs").rglob("evaluate/metrics")).read_text())
