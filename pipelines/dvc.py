@@ -32,7 +32,9 @@ def _entry(stage: Stage) -> dict[str, Any]:
     outs = [f"{WORKDIR}/{name}" for name in stage.outputs.values() if name not in METRICS_FILES]
     if outs:
         entry["outs"] = outs
-    metrics = [{f"{WORKDIR}/{name}": {"cache": False}} for name in stage.outputs.values() if name in METRICS_FILES]
+    # Cached like every output, so `dvc push` carries it and a pulled clone has it (a `cache: false` file
+    # would have to come from git, and artifacts/ is not in git).
+    metrics = [f"{WORKDIR}/{name}" for name in stage.outputs.values() if name in METRICS_FILES]
     if metrics:
         entry["metrics"] = metrics
     if stage.always_changed:
