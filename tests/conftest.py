@@ -85,3 +85,12 @@ def amqp_url() -> str:
 def mlflow_uri(tmp_path: Path) -> str:
     """An empty MLflow tracking store (SQLite, no server) for one test."""
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint_url() -> Iterator[str]:
+    """A real S3 API on loopback (moto's server, no buckets yet; s3_server.create_bucket makes one)."""
+    from s3_server import running_s3_server
+
+    with running_s3_server() as endpoint_url:
+        yield endpoint_url

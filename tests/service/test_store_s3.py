@@ -1,10 +1,8 @@
 """The object store against a real S3 API: moto's server on loopback."""
 
-from collections.abc import Iterator
-
-import boto3
 import pandas as pd
 import pytest
+from s3_server import KEYS, create_bucket
 
 from soccerpredict.data.store import ObjectStore
 
@@ -12,29 +10,15 @@ pytestmark = pytest.mark.service
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).create_bucket(Bucket="soccer-store")
-    yield endpoint
-    server.stop()
+def s3_endpoint(s3_endpoint_url: str) -> str:
+    create_bucket(s3_endpoint_url, "soccer-store")
+    return s3_endpoint_url
 
 
 @pytest.fixture(autouse=True)
 def _aws_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
 
 
 def test_parquet_round_trip_on_s3(s3_endpoint: str) -> None:
