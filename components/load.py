@@ -30,6 +30,11 @@ def load_data_from_sources(*, matches: Path, data: DataParams) -> dict[str, Any]
     frame = load_match_frame(engine, divisions=data.divisions)
     if data.first_season is not None:
         frame = frame[frame["season"].map(season_start_year) >= season_start_year(data.first_season)]
+    if frame.empty and not data.sources and summary.outcomes == []:
+        raise DataError(
+            f"the database ({settings.database_url.split('@')[-1]}) has no matches and data.sources is empty: "
+            "load them first (the ingestion DAGs, or `soccerpredict ingest football-data PATH`), or name sources"
+        )
     if frame.empty:
         raise DataError(f"no matches for divisions={data.divisions} first_season={data.first_season}")
     frame.to_parquet(matches, index=False)

@@ -1,5 +1,6 @@
 """The Kubeflow pipeline, wired from the stage table: compile, run locally, submit to a cluster."""
 
+import importlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -153,9 +154,9 @@ def _docker_runner(pipeline_root: Path, image: str) -> Any:
     from kfp import local
 
     try:
-        import docker
-
-        client = docker.from_env()
+        # By name: for mypy, `docker` is also the repo's docker/ folder (a namespace package beside an untyped SDK).
+        docker_sdk = importlib.import_module("docker")
+        client = docker_sdk.from_env()
         client.images.get(image)
     except ImportError as exc:
         raise PipelineError("the Docker runner needs the docker package: make install") from exc
@@ -192,10 +193,9 @@ def run_local(
         ref = image or image_reference()
         local.init(runner=_docker_runner(pipeline_root, ref), pipeline_root=str(pipeline_root))
     else:
-        ref = image
         local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
     try:
-        return build_pipeline(params, image=ref, cluster_env=False)()
+        return build_pipeline(params, image=image or image_reference(), cluster_env=False)()
     except RuntimeError as exc:  # kfp.local: "Pipeline 'soccer-1x2' finished with status FAILURE. Inner task ..."
         raise PipelineError(f"{exc} (each task's log is above; its outputs are under {pipeline_root})") from exc
 

@@ -672,18 +672,24 @@ def pipeline_dvc_yaml(out: Annotated[Path, typer.Option(help="Where to write it.
 
 @pipeline_app.command("compile")
 def pipeline_compile(
-    params: Annotated[Path, typer.Option(help="Composed params: the pipeline's default parameter.")] = Path(
-        "params.yaml"
-    ),
+    experiment: Annotated[
+        str, typer.Option(help="Experiment whose params become the defaults (cluster: the database, no files).")
+    ] = "cluster",
+    params: Annotated[Path | None, typer.Option(help="A composed params file instead of --experiment.")] = None,
     image: Annotated[str | None, typer.Option(help="Project image every component runs in.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output YAML (default pipelines/soccer_1x2.yaml).")] = None,
 ) -> None:
-    """Compile the Kubeflow pipeline (KFP v2 IR YAML) from the stage table."""
+    """Compile the Kubeflow pipeline (KFP v2 IR YAML) from the stage table.
+
+    The committed pipelines/soccer_1x2.yaml is this command's output with its defaults: the `cluster`
+    experiment (it reads what the ingestion DAGs loaded) and the image this source builds.
+    """
     from pipelines.kfp_pipeline import COMPILED, compile_pipeline
-    from soccerpredict.params import load_params
+    from soccerpredict.params import compose_params, load_params
 
     try:
-        path = compile_pipeline(load_params(params), out=out or COMPILED, image=image)
+        loaded = load_params(params) if params is not None else compose_params(experiment)
+        path = compile_pipeline(loaded, out=out or COMPILED, image=image)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
     console.print(f"compiled {path}")

@@ -19,6 +19,8 @@ import pytest
 import yaml
 from workloads import find, pipeline_image, settings_env_names
 
+from soccerpredict.image import airflow_reference
+
 BASE_VALUES = kt.BASE / "airflow" / "values.yaml"
 PROD_VALUES = kt.OVERLAYS["prod"] / "airflow-values.yaml"
 DOCKERFILE = kt.REPO / "docker" / "airflow.Dockerfile"
@@ -158,14 +160,14 @@ def test_secrets_are_documented(documented_secrets: dict[tuple[str, str], set[st
 
 def test_image_is_the_airflow_dockerfile() -> None:
     values = load(BASE_VALUES)
-    base = re.findall(r"^FROM (\S+)", DOCKERFILE.read_text(encoding="utf-8"), re.MULTILINE)
-    assert {b for b in base if not b.startswith("ghcr.io/astral-sh/uv:")} == {
-        f"apache/airflow:{values['airflowVersion']}-python3.11"
-    }
+    lock = (kt.REPO / "airflow" / "requirements.lock").read_text(encoding="utf-8")
+    assert f"apache-airflow=={values['airflowVersion']}\n" in lock, "the chart's airflowVersion is the locked one"
+    assert "airflow/requirements.lock" in DOCKERFILE.read_text(encoding="utf-8")
     image = values["images"]["airflow"]
     assert (image["repository"], image["tag"]) == (values["defaultAirflowRepository"], values["defaultAirflowTag"])
-    assert image["repository"] == "ghcr.io/soccerpredict/airflow"
-    assert image["tag"] == pipeline_image().rsplit(":", 1)[1], "the Airflow image is released with the project image"
+    repository, tag = airflow_reference().rsplit(":", 1)
+    assert image["repository"] == repository
+    assert image["tag"] == tag == pipeline_image().rsplit(":", 1)[1], "run `make pin`: the tag is the source's"
 
 
 def test_environment_matches_the_image_and_the_dags(rendered: dict[str, list[dict[str, Any]]]) -> None:

@@ -3,12 +3,9 @@ included), lookups, and what the code says the manifests must agree with (the KF
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-
-import kustomize_tree as kt
 
 from soccerpredict.settings import Settings
 
@@ -55,11 +52,10 @@ def find(objects: Iterable[Obj], kind: str, namespace: str, name: str) -> Obj | 
 
 
 def pipeline_image() -> str:
-    """DEFAULT_IMAGE of pipelines/kfp_pipeline.py (read, not imported: the module pulls in kfp)."""
-    source = (kt.REPO / "pipelines" / "kfp_pipeline.py").read_text(encoding="utf-8")
-    match = re.search(r'^DEFAULT_IMAGE\s*=\s*"([^"]+)"', source, re.MULTILINE)
-    assert match, "DEFAULT_IMAGE not found in pipelines/kfp_pipeline.py"
-    return match.group(1)
+    """The project image this source builds (soccerpredict/image.py: the KFP components' and manifests' image)."""
+    from soccerpredict.image import image_reference
+
+    return image_reference()
 
 
 def settings_env_names() -> set[str]:

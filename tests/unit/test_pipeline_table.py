@@ -49,11 +49,11 @@ def test_compiled_pipeline_is_current_and_loads_back(tmp_path: Path) -> None:
     from kfp import components
 
     from pipelines.kfp_pipeline import compile_pipeline
-    from soccerpredict.params import load_params
+    from soccerpredict.params import compose_params
 
-    fresh = compile_pipeline(load_params(REPO / "params.yaml"), out=tmp_path / "p.yaml")
+    fresh = compile_pipeline(compose_params("cluster"), out=tmp_path / "p.yaml")
     checked_in = REPO / "pipelines" / "soccer_1x2.yaml"
-    assert checked_in.read_text() == fresh.read_text(), "run `soccerpredict pipeline compile`"
+    assert checked_in.read_text() == fresh.read_text(), "run `make pin` (soccerpredict pipeline compile)"
     loaded = components.load_component_from_file(str(checked_in))
     assert loaded.name == "soccer-1x2"
 
