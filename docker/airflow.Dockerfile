@@ -1,16 +1,21 @@
-# Airflow for SoccerPredict: Airflow 3.3.2 (airflow/requirements.lock) plus the project's main environment.
+# Airflow for SoccerPredict: Airflow 3.3.2 (airflow/requirements.lock) plus the project image's environment.
 #
-#   make image        # builds this and docker/app.Dockerfile on the same base, tagged from soccerpredict/image.py
+#   make image        # builds docker/app.Dockerfile, then this on the same base, tagged from soccerpredict/image.py
 #
 # Built from the same base as the project image (BASE_IMAGE: the public python:3.11 slim image, or the offline
 # base docker/base-image.sh makes from Debian's package registry) rather than from apache/airflow, so it also
 # builds where no container registry answers. Airflow and the project cannot share a venv (Airflow 3's task SDK
-# needs psutil>=6.1, kserve needs <6): Airflow lives in /opt/airflow/venv from its own lock, the project in
-# /opt/soccerpredict/venv, and the DAG tasks call the project's CLI (SOCCERPREDICT_BIN,
-# airflow/dags/soccer_common.py). The DAGs are baked in at /opt/soccerpredict/app/airflow/dags; on Kubernetes
-# git-sync (manifests/base/airflow/values.yaml) serves them. Like the official image it runs as uid 50000,
-# gid 0, with `airflow` on PATH, so the Helm chart's `bash -c "exec airflow ..."` commands work unchanged.
+# needs psutil>=6.1, kserve needs <6): Airflow lives in /opt/airflow/venv from its own lock; the project's venv and
+# code are copied as they are from the project image this source builds (PROJECT_IMAGE, which docker/build.sh
+# passes), at the same paths (/opt/venv, /app: the venv's scripts name their interpreter by path), so the DAG tasks
+# run exactly the environment the cluster's other pods run, installed once. The DAG tasks call the project's CLI
+# (SOCCERPREDICT_BIN, airflow/dags/soccer_common.py); the DAGs are baked in at /app/airflow/dags, and on
+# Kubernetes git-sync (manifests/base/airflow/values.yaml) serves them. Like the official image it runs as uid
+# 50000, gid 0, with `airflow` on PATH, so the Helm chart's `bash -c "exec airflow ..."` commands work unchanged.
 ARG BASE_IMAGE=python:3.11.13-slim-bookworm
+ARG PROJECT_IMAGE
+
+FROM ${PROJECT_IMAGE} AS project
 
 FROM ${BASE_IMAGE} AS builder
 
@@ -37,22 +42,6 @@ COPY airflow/requirements.lock /tmp/airflow-requirements.lock
 RUN /opt/uv/bin/uv venv /opt/airflow/venv --python "$(command -v python3.11)" \
     && /opt/uv/bin/uv pip install --python /opt/airflow/venv/bin/python -r /tmp/airflow-requirements.lock
 
-# The project, exactly as uv.lock pins it, without the dev group.
-ENV UV_PROJECT_ENVIRONMENT=/opt/soccerpredict/venv
-WORKDIR /opt/soccerpredict/app
-COPY pyproject.toml uv.lock README.md ./
-RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --python "$(command -v python3.11)"
-
-COPY soccerpredict ./soccerpredict
-COPY components ./components
-COPY pipelines ./pipelines
-COPY serving ./serving
-COPY conf ./conf
-COPY data/sample ./data/sample
-COPY airflow/dags ./airflow/dags
-COPY params.yaml dvc.yaml ./
-RUN /opt/uv/bin/uv sync --frozen --no-dev --python "$(command -v python3.11)"
-
 
 FROM ${BASE_IMAGE}
 
@@ -73,17 +62,19 @@ RUN useradd --uid 50000 --gid 0 --home-dir /home/airflow --create-home --shell /
     && chmod g+rwx /opt/airflow
 
 COPY --from=builder /opt/airflow/venv /opt/airflow/venv
-COPY --from=builder /opt/soccerpredict /opt/soccerpredict
+COPY --from=project /opt/venv /opt/venv
+COPY --from=project /app /app
+COPY airflow/dags /app/airflow/dags
 
 # Defaults for the DAGs (airflow/dags/soccer_common.py); the Helm values set the cluster's URLs and secrets.
 ENV PATH=/opt/airflow/venv/bin:$PATH \
     AIRFLOW_HOME=/opt/airflow \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
-    AIRFLOW__CORE__DAGS_FOLDER=/opt/soccerpredict/app/airflow/dags \
+    AIRFLOW__CORE__DAGS_FOLDER=/app/airflow/dags \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    SOCCERPREDICT_BIN=/opt/soccerpredict/venv/bin/soccerpredict \
-    SOCCER_PARAMS=/opt/soccerpredict/app/params.yaml
+    SOCCERPREDICT_BIN=/opt/venv/bin/soccerpredict \
+    SOCCER_PARAMS=/app/params.yaml
 
 ARG VERSION=unknown
 ARG SOURCE_DIGEST=unknown
@@ -99,6 +90,6 @@ USER 50000
 # Docker only (the Helm chart sets its own probes per Airflow component): the project environment the DAG
 # tasks call must import.
 HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 \
-    CMD ["/opt/soccerpredict/venv/bin/python", "-c", "import soccerpredict.cli"]
+    CMD ["/opt/venv/bin/python", "-c", "import soccerpredict.cli"]
 
 CMD ["airflow", "version"]

@@ -45,20 +45,24 @@ ca=${BUILD_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 cp "$ca" docker/build-ca.crt
 trap 'rm -f docker/build-ca.crt' EXIT
 
-build() {  # build DOCKERFILE REF
-  local start=$SECONDS
-  echo "image: building $2 from $1 on $base"
-  DOCKER_BUILDKIT=0 docker build --quiet -f "$1" -t "$2" \
+build() {  # build DOCKERFILE REF [--build-arg ...]
+  local start=$SECONDS dockerfile=$1 image=$2
+  shift 2
+  echo "image: building $image from $dockerfile on $base"
+  DOCKER_BUILDKIT=0 docker build --quiet -f "$dockerfile" -t "$image" \
     --build-arg BASE_IMAGE="$base" --build-arg VERSION="$version" \
-    --build-arg SOURCE_DIGEST="$digest" --build-arg VCS_REF="$vcs_ref" . >/dev/null
+    --build-arg SOURCE_DIGEST="$digest" --build-arg VCS_REF="$vcs_ref" "$@" . >/dev/null
   local size
-  size=$(docker image inspect -f '{{.Size}}' "$2")
-  echo "image: built $2 in $((SECONDS - start)) s ($((size / 1000000)) MB)"
+  size=$(docker image inspect -f '{{.Size}}' "$image")
+  echo "image: built $image in $((SECONDS - start)) s ($((size / 1000000)) MB)"
 }
 for target in "${targets[@]}"; do
   case $target in
     app) build docker/app.Dockerfile "$ref" ;;
-    airflow) build docker/airflow.Dockerfile "$airflow_ref" ;;
+    airflow)
+      # The Airflow image carries the project image's environment: build that first when it is not there.
+      docker image inspect "$ref" >/dev/null 2>&1 || build docker/app.Dockerfile "$ref"
+      build docker/airflow.Dockerfile "$airflow_ref" --build-arg PROJECT_IMAGE="$ref" ;;
     *) echo "image: unknown target $target (app, airflow)" >&2; exit 2 ;;
   esac
 done

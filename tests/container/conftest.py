@@ -7,7 +7,9 @@ is an error with the command that fixes it, never a skip: these tests are what p
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,14 @@ from container.runs import REPO, PipelineRuns, soccerpredict
 
 from soccerpredict.image import image_reference
 
-pytestmark = pytest.mark.container
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of this folder is a container test (`-m "not container"` leaves them out)."""
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.container)
 
 
 @pytest.fixture(scope="session")
@@ -49,17 +58,32 @@ def project_image(docker_client: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def pipeline_runs(tmp_path_factory: pytest.TempPathFactory, project_image: str) -> PipelineRuns:
-    """Both runs of the smoke experiment on the shipped sample (the workspace links the repo's data/)."""
+def smoke_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the smoke experiment's params; its ``data/`` links the repo's (where the image has it)."""
     from soccerpredict.params import compose_params, write_params
 
     ws = tmp_path_factory.mktemp("container-pipeline")
-    (ws / "data").symlink_to(REPO / "data")  # the in-process run reads data/sample as the image does
+    (ws / "data").symlink_to(REPO / "data")
     write_params(compose_params("smoke", []), ws / "params.yaml")
-    in_process = soccerpredict(["pipeline", "run", "--workdir", str(ws / "artifacts")], ws, ws / "home")
+    return ws
+
+
+@pytest.fixture(scope="session")
+def in_process_run(smoke_workspace: Path) -> subprocess.CompletedProcess[str]:
+    """The smoke experiment in one process (artifacts/ and home/ of the workspace)."""
+    ws = smoke_workspace
+    return soccerpredict(["pipeline", "run", "--workdir", str(ws / "artifacts")], ws, ws / "home")
+
+
+@pytest.fixture(scope="session")
+def pipeline_runs(
+    smoke_workspace: Path, in_process_run: subprocess.CompletedProcess[str], project_image: str
+) -> PipelineRuns:
+    """Both runs of the smoke experiment on the shipped sample: in this process, and in the image's containers."""
+    ws = smoke_workspace
     docker_run = ["pipeline", "run", "--local", "--runner", "docker", "--image", project_image]
     docker = soccerpredict([*docker_run, "--pipeline-root", str(ws / "outputs")], ws, ws / "home-host")
-    return PipelineRuns(ws, in_process, docker)
+    return PipelineRuns(ws, in_process_run, docker)
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# As the DAG processor parses a local bundle: its folder on sys.path (the DAGs share soccer_common.py).
 DAGBAG = """
-import json
+import json, os, sys
+sys.path.insert(0, os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder="/opt/soccerpredict/app/airflow/dags")
+bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": sorted(bag.dag_ids)}))
 """
 

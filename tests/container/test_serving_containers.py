@@ -1,15 +1,16 @@
-"""The predictor, the facade and the api worker as containers of the project image, started with the command, env,
+"""The predictor, the facade and the ml worker as containers of the project image, started with the command, env,
 user, security context, limits and probes of their manifests (tests/container/manifest_run.py), against this
 machine's Redis and RabbitMQ and a champion trained by the pipeline run of this session.
 
 The predictor passes the v2 contract checks of stock tritonclient clients over HTTP (JSON without extra
 headers, and binary) and gRPC (tests/contract/v2_stock_clients.py); the facade answers a prediction through the
-predictor container, and an async job through the worker container.
+predictor container, and an async job through the ml worker container.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from container.manifest_run import BASE, ManifestContainer
-from container.runs import PipelineRuns, soccerpredict
+from container.runs import soccerpredict
 from contract.v2_stock_clients import check_stock_clients, sample_rows
 
 API_KEY = "container-test-key"
@@ -50,14 +51,14 @@ def _ok(done: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def champion_home(pipeline_runs: PipelineRuns) -> ChampionHome:
+def champion_home(smoke_workspace: Path, in_process_run: subprocess.CompletedProcess[str]) -> ChampionHome:
     """The in-process smoke run's registry, its model made champion by hand, and batch inference re-run for it.
 
     The smoke experiment is a wiring run: its model is registered (@smoke) but need not pass the quality gate.
     A person forcing a version to champion is what `soccerpredict registry promote` is for.
     """
-    ws, home = pipeline_runs.workspace, pipeline_runs.workspace / "home"
-    _ok(pipeline_runs.in_process)
+    ws, home = smoke_workspace, smoke_workspace / "home"
+    _ok(in_process_run)
     _ok(soccerpredict(["registry", "promote", "--version", "1", "--to", "champion", "--force"], ws, home))
     _ok(soccerpredict(["stage", "batch_inference", "--workdir", str(ws / "artifacts")], ws, home))
     snapshot = pd.read_parquet(home / "store" / "features" / "latest" / "match_features.parquet")
@@ -95,12 +96,13 @@ def _local(champion: ChampionHome) -> dict[str, str | None]:
     }
 
 
-def _secrets(redis_url: str, amqp_url: str) -> dict[tuple[str, str], str]:
+def _secrets(home: Path, redis_url: str, amqp_url: str) -> dict[tuple[str, str], str]:
     return {
         ("soccer-redis", "cache-url"): redis_url,
         ("soccer-redis", "result-backend-url"): redis_url,
         ("soccer-rabbitmq", "broker-url"): amqp_url,
         ("soccer-api-keys", "keys"): json.dumps([API_KEY]),
+        ("soccer-db", "soccerpredict-url"): f"sqlite:///{home / 'soccerpredict.db'}",
         ("soccer-s3", "access-key-id"): "unused-with-a-file-store",
         ("soccer-s3", "secret-access-key"): "unused-with-a-file-store",
     }
@@ -114,7 +116,7 @@ def predictor(
         BASE / "predictor" / "inferenceservice.yaml",
         project_image,
         local_values=_local(champion_home),
-        secrets=_secrets(redis_url, amqp_url),
+        secrets=_secrets(champion_home.home, redis_url, amqp_url),
         mounts=(champion_home.home,),
     )
     yield from _start(docker_client, spec)
@@ -129,10 +131,12 @@ def test_predictor_container_runs_with_the_manifests_settings(predictor: Started
 
 
 def test_predictor_container_serves_the_champion_to_stock_clients(
-    predictor: Started, champion_home: ChampionHome
+    predictor: Started, champion_home: ChampionHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from serving.predictor.champion import MlflowChampionLoader
 
+    # models:/ URIs resolve through the process-wide registry URI, as in the predictor (it sets the same env).
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", champion_home.tracking_uri)
     champion = MlflowChampionLoader(champion_home.tracking_uri).load(champion_home.version)
     rows = sample_rows(champion.n_features)
     answers = check_stock_clients(
@@ -161,14 +165,14 @@ def facade(
         BASE / "api" / "deployment.yaml",
         project_image,
         local_values={**_local(champion_home), "SOCCER_PREDICTOR_URL": predictor.spec.url(8080)},
-        secrets=_secrets(redis_url, amqp_url),
+        secrets=_secrets(champion_home.home, redis_url, amqp_url),
         mounts=(champion_home.home,),
     )
     yield from _start(docker_client, spec)
 
 
 @pytest.fixture(scope="module")
-def api_worker(
+def ml_worker(
     docker_client: Any,
     project_image: str,
     champion_home: ChampionHome,
@@ -177,10 +181,10 @@ def api_worker(
     amqp_url: str,
 ) -> Iterator[Started]:
     spec = ManifestContainer(
-        BASE / "worker" / "deployment-api.yaml",
+        BASE / "worker" / "deployment-ml.yaml",
         project_image,
         local_values={**_local(champion_home), "SOCCER_PREDICTOR_URL": predictor.spec.url(8080)},
-        secrets=_secrets(redis_url, amqp_url),
+        secrets=_secrets(champion_home.home, redis_url, amqp_url),
         mounts=(champion_home.home,),
     )
     yield from _start(docker_client, spec)
@@ -201,7 +205,7 @@ def test_facade_container_predicts_through_the_predictor_container(
 
 
 def test_async_job_runs_in_the_worker_container(
-    facade: Started, api_worker: Started, champion_home: ChampionHome
+    facade: Started, ml_worker: Started, champion_home: ChampionHome
 ) -> None:
     base, headers = facade.spec.url(8000), {"X-API-Key": API_KEY}
     accepted = httpx.post(f"{base}/predict/async/", json=champion_home.match_ids, headers=headers, timeout=10)
@@ -213,6 +217,6 @@ def test_async_job_runs_in_the_worker_container(
         if status["status"] != "pending" or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert status["status"] == "done", f"{status}\n{ManifestContainer.logs(api_worker.container)}"
+    assert status["status"] == "done", f"{status}\n{ManifestContainer.logs(ml_worker.container)}"
     assert status["result"]["model_version"] == champion_home.version
     assert [p["match_id"] for p in status["result"]["predictions"]] == champion_home.match_ids

@@ -174,8 +174,8 @@ def test_environment_matches_the_image_and_the_dags(rendered: dict[str, list[dic
     values = load(BASE_VALUES)
     env = {e["name"]: e["value"] for e in values["env"]}
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
-    venv = re.search(r"UV_PROJECT_ENVIRONMENT=(\S+)", dockerfile)
-    assert venv and env["SOCCERPREDICT_BIN"] == f"{venv.group(1)}/bin/soccerpredict"
+    assert f"SOCCERPREDICT_BIN={env['SOCCERPREDICT_BIN']}" in dockerfile.replace(" \\\n    ", " ")
+    assert "COPY --from=project /opt/venv /opt/venv" in dockerfile, "the project image's venv, at its own path"
     assert f"SOCCER_PARAMS={env['SOCCER_PARAMS']}" in dockerfile.replace(" \\\n    ", " ")
     # Every SOCCER_* variable is a setting of the project or a setting the DAGs read.
     dag_settings = set()
