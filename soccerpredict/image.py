@@ -1,10 +1,10 @@
 """The project image's name and tag: the one place the compiled pipeline, the manifests and `make image` read.
 
 The tag is ``<project version>-<source digest>``: the first 12 hex digits of a SHA-256 over every file the
-image is built from (the build context that ``.dockerignore`` lets through, less the compiled pipeline, which
-names the image and so cannot be part of it). Files committed beside the code (the compiled pipeline, the
-kustomize ``images:`` pin, the Airflow values) can name the image their own commit builds, which a git commit
-hash cannot (a commit cannot contain its own hash); the commit itself goes into the image's
+image is built from (the Dockerfiles, and the build context that ``.dockerignore`` lets through, less the
+compiled pipeline, which names the image and so cannot be part of it). Files committed beside the code (the
+compiled pipeline, the kustomize ``images:`` pin, the Airflow values) can name the image their own commit
+builds, which a git commit hash cannot (a commit cannot contain its own hash); the commit itself goes into the image's
 ``org.opencontainers.image.revision`` label and names the pipeline version CI uploads.
 
 ``python -m soccerpredict.image`` prints the reference (``--tag``, ``--repository``, ``--airflow``): the
@@ -58,13 +58,16 @@ IMAGE_INPUTS: tuple[str, ...] = (
     "docker/healthcheck.py",
 )
 
+#: Outside the build context but part of what the images are: the Dockerfiles (docker build -f sends them apart).
+RECIPES: tuple[str, ...] = ("docker/app.Dockerfile", "docker/airflow.Dockerfile")
+
 #: Inside the context but not part of the digest: the compiled pipeline names the image (see the docstring).
 _NOT_HASHED = frozenset({"pipelines/soccer_1x2.yaml"})
 _SKIPPED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 
 
 def _files(root: Path) -> Iterator[Path]:
-    for entry in IMAGE_INPUTS:
+    for entry in (*IMAGE_INPUTS, *RECIPES):
         path = root / entry
         if path.is_file():
             yield path
