@@ -88,7 +88,12 @@ def main() -> None:
     image = args.image or image_reference()
     print(f"load average {os.getloadavg()[0]:.2f}; image {image}")
     root = Path(tempfile.mkdtemp(prefix="bench-orchestrators-"))
-    env_base = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "COLUMNS": "160"}
+    env_base = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "COLUMNS": "160",
+        "DVC_NO_ANALYTICS": "1",  # DVC would report usage and look for updates over the network
+    }
     for key in ("MLFLOW_TRACKING_URI", "SOCCER_DB_URL", "SOCCER_STORE_URI"):
         env_base.pop(key, None)
     print("| run | wall time | exit | held-out RPS |\n|---|---|---|---|")

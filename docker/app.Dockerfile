@@ -39,10 +39,11 @@ ENV UV_COMPILE_BYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (their layer survives source edits), then the project itself.
-COPY pyproject.toml uv.lock README.md ./
+# Dependencies first (their layer survives source and README edits), then the project itself.
+COPY pyproject.toml uv.lock ./
 RUN /opt/uv/bin/uv sync --frozen --no-dev --no-install-project --python "$(command -v python3.11)"
 
+COPY README.md ./
 COPY soccerpredict ./soccerpredict
 COPY components ./components
 COPY pipelines ./pipelines
