@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from container.runs import REPO, PipelineRuns, soccerpredict
 
-from soccerpredict.image import image_reference
+from soccerpredict.image import airflow_reference, image_reference
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,20 +41,24 @@ def docker_client() -> Iterator[Any]:
     client.close()
 
 
+def _local_image(client: Any, override: str, built: str) -> str:
+    import docker
+
+    ref = os.environ.get(override) or built
+    try:
+        client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"the image {ref} is not built from this source; run: make image")
+    return ref
+
+
 @pytest.fixture(scope="session")
 def project_image(docker_client: Any) -> str:
     """The project image this source builds (soccerpredict/image.py), which must exist locally.
 
     ``SOCCER_TEST_IMAGE`` names another image (while iterating on code the image does not hold yet).
     """
-    import docker
-
-    ref = os.environ.get("SOCCER_TEST_IMAGE") or image_reference()
-    try:
-        docker_client.images.get(ref)
-    except docker.errors.ImageNotFound:
-        pytest.fail(f"the image {ref} is not built from this source; run: make image")
-    return ref
+    return _local_image(docker_client, "SOCCER_TEST_IMAGE", image_reference())
 
 
 @pytest.fixture(scope="session")
@@ -89,12 +93,4 @@ def pipeline_runs(
 @pytest.fixture(scope="session")
 def airflow_image(docker_client: Any) -> str:
     """The Airflow image this source builds, which must exist locally (``SOCCER_TEST_AIRFLOW_IMAGE`` overrides)."""
-    import docker
-    from soccerpredict.image import airflow_reference
-
-    ref = os.environ.get("SOCCER_TEST_AIRFLOW_IMAGE") or airflow_reference()
-    try:
-        docker_client.images.get(ref)
-    except docker.errors.ImageNotFound:
-        pytest.fail(f"the image {ref} is not built from this source; run: make image")
-    return ref
+    return _local_image(docker_client, "SOCCER_TEST_AIRFLOW_IMAGE", airflow_reference())

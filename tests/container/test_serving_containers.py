@@ -152,42 +152,48 @@ def test_predictor_container_serves_the_champion_to_stock_clients(
         np.testing.assert_allclose(answer.features, expected, rtol=0, atol=1e-6, err_msg=name)
 
 
+@dataclass(frozen=True)
+class Stack:
+    """What a container that calls the predictor container needs (the facade, the workers)."""
+
+    docker_client: Any
+    image: str
+    champion: ChampionHome
+    predictor: Started
+    redis_url: str
+    amqp_url: str
+
+    def start(self, manifest: Path) -> Iterator[Started]:
+        spec = ManifestContainer(
+            manifest,
+            self.image,
+            local_values={**_local(self.champion), "SOCCER_PREDICTOR_URL": self.predictor.spec.url(8080)},
+            secrets=_secrets(self.champion.home, self.redis_url, self.amqp_url),
+            mounts=(self.champion.home,),
+        )
+        yield from _start(self.docker_client, spec)
+
+
 @pytest.fixture(scope="module")
-def facade(
+def stack(
     docker_client: Any,
     project_image: str,
     champion_home: ChampionHome,
     predictor: Started,
     redis_url: str,
     amqp_url: str,
-) -> Iterator[Started]:
-    spec = ManifestContainer(
-        BASE / "api" / "deployment.yaml",
-        project_image,
-        local_values={**_local(champion_home), "SOCCER_PREDICTOR_URL": predictor.spec.url(8080)},
-        secrets=_secrets(champion_home.home, redis_url, amqp_url),
-        mounts=(champion_home.home,),
-    )
-    yield from _start(docker_client, spec)
+) -> Stack:
+    return Stack(docker_client, project_image, champion_home, predictor, redis_url, amqp_url)
 
 
 @pytest.fixture(scope="module")
-def ml_worker(
-    docker_client: Any,
-    project_image: str,
-    champion_home: ChampionHome,
-    predictor: Started,
-    redis_url: str,
-    amqp_url: str,
-) -> Iterator[Started]:
-    spec = ManifestContainer(
-        BASE / "worker" / "deployment-ml.yaml",
-        project_image,
-        local_values={**_local(champion_home), "SOCCER_PREDICTOR_URL": predictor.spec.url(8080)},
-        secrets=_secrets(champion_home.home, redis_url, amqp_url),
-        mounts=(champion_home.home,),
-    )
-    yield from _start(docker_client, spec)
+def facade(stack: Stack) -> Iterator[Started]:
+    yield from stack.start(BASE / "api" / "deployment.yaml")
+
+
+@pytest.fixture(scope="module")
+def ml_worker(stack: Stack) -> Iterator[Started]:
+    yield from stack.start(BASE / "worker" / "deployment-ml.yaml")
 
 
 def test_facade_container_predicts_through_the_predictor_container(
