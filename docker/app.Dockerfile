@@ -18,7 +18,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 # The build machine's CA bundle (`make image` copies it into the context): TLS to PyPI goes through it on
 # machines whose traffic is re-signed. Only this stage sees it; the final stage copies /opt/venv and /app only
-# (tests/deploy/test_image.py checks that no layer of the final image holds it).
+# (tests/container/test_project_image.py checks that no layer of the final image holds it).
 COPY docker/build-ca.crt /tmp/build-ca.crt
 ENV SSL_CERT_FILE=/tmp/build-ca.crt \
     PIP_CERT=/tmp/build-ca.crt \

@@ -1,8 +1,8 @@
 """docker/*.Dockerfile: the real hadolint with the repository's .hadolint.yaml, then the checks no linter makes
 because they need the repository: COPY sources exist and pass .dockerignore (Docker's own matcher, from docker-py),
 the build needs no container registry, uv is the Makefile's and syncs the lock, the build CA bundle stays in the
-builder stage, and the images' users agree with the manifests. No image is built here (tests/deploy/test_image.py
-inspects a built one).
+builder stage, and the images' users agree with the manifests. No image is built here
+(tests/container/test_project_image.py inspects a built one).
 """
 
 from __future__ import annotations
