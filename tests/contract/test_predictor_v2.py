@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import redis
-from contract.v2_stock_clients import check_grpc, check_http_binary, check_http_json, check_stock_clients
+from contract.v2_stock_clients import check_grpc, check_http_binary, check_http_json, check_stock_clients, grpc_unready
 
 from serving.stack import free_port, stop_process
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -165,29 +165,6 @@ def metric(served: Served, name: str, **labels: str) -> float:
 def snapshot_rows(served: Served, *index: int) -> np.ndarray:
     """The snapshot's feature rows of the matches at ``index``."""
     return served.snapshot.iloc[list(index)][list(FEATURES)].to_numpy(dtype=np.float32)
-
-
-def grpc_unready(grpc_url: str, match_id: str) -> dict[str, Any]:
-    """What tritonclient.grpc sees before a champion exists: live, model not ready, infer refused."""
-    import tritonclient.grpc as triton
-    from tritonclient.utils import InferenceServerException
-
-    client = triton.InferenceServerClient(url=grpc_url)
-    try:
-        ids = triton.InferInput("match_id", [1], "BYTES")
-        ids.set_data_from_numpy(np.array([match_id.encode()], dtype=np.object_))
-        try:
-            client.infer(MODEL, [ids], client_timeout=30)
-            refused: tuple[str, str] = ("", "")
-        except InferenceServerException as exc:
-            refused = (str(exc.status()), str(exc.message()))
-        return {
-            "grpc_live": client.is_server_live(client_timeout=30),
-            "grpc_model_ready": client.is_model_ready(MODEL, client_timeout=30),
-            "grpc_infer": refused,
-        }
-    finally:
-        client.close()
 
 
 def two_free_ports() -> tuple[int, int]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any, Final
@@ -32,6 +34,7 @@ __all__ = [
     "check_http_binary",
     "check_http_json",
     "check_stock_clients",
+    "grpc_unready",
     "sample_rows",
 ]
 
@@ -112,7 +115,39 @@ def check_http_binary(http_url: str, *, n_features: int, match_id: str, rows: np
 
 
 def check_grpc(grpc_url: str, *, n_features: int, match_id: str, rows: np.ndarray | None = None) -> Answer:
-    """tritonclient.grpc: health, server and model metadata, model readiness, both inputs, a refused request."""
+    """tritonclient.grpc: health, server and model metadata, model readiness, both inputs, a refused request.
+
+    Runs in a child process (:func:`_in_child`): tritonclient's protos and kserve's define the same ``inference.*``
+    messages, and a process's protobuf descriptor pool refuses the second set, so a test session that imported
+    kserve (the in-process predictor tests) cannot import ``tritonclient.grpc``. A separate client process is
+    also what a real client is.
+    """
+    rows = sample_rows(n_features) if rows is None else rows
+    got = _in_child(
+        "check", grpc_url=grpc_url, n_features=n_features, match_id=match_id, rows=rows.astype(np.float32).tolist()
+    )
+    return Answer(
+        np.asarray(got["features"], dtype=np.float32), np.asarray(got["match"], dtype=np.float32), got["version"]
+    )
+
+
+def grpc_unready(grpc_url: str, match_id: str) -> dict[str, Any]:
+    """What tritonclient.grpc sees before a champion exists: live, model ready, and how an infer is refused."""
+    return _in_child("unready", grpc_url=grpc_url, match_id=match_id)
+
+
+def _in_child(mode: str, **kwargs: Any) -> dict[str, Any]:
+    """Run :func:`_child_main` with ``mode`` in a fresh Python process; its AssertionError becomes ours."""
+    done = subprocess.run(
+        [sys.executable, __file__, mode, json.dumps(kwargs)], capture_output=True, text=True, timeout=4 * TIMEOUT
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"gRPC client process ({mode}) failed:\n{done.stderr.strip()[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _grpc_check(grpc_url: str, *, n_features: int, match_id: str, rows: np.ndarray) -> Answer:
     import grpc
     import tritonclient.grpc as triton
     from tritonclient.utils import InferenceServerException
@@ -127,7 +162,6 @@ def check_grpc(grpc_url: str, *, n_features: int, match_id: str, rows: np.ndarra
         assert meta["name"] == MODEL, meta
         _check_tensors(meta, n_features, "gRPC")
 
-        rows = sample_rows(n_features) if rows is None else rows
         features = triton.InferInput("features", list(rows.shape), "FP32")
         features.set_data_from_numpy(rows)
         ids = triton.InferInput("match_id", [1], "BYTES")
@@ -240,3 +274,50 @@ def _check_plain_post(http_url: str, rows: np.ndarray, expected: Answer) -> None
     got = np.reshape(outputs["probabilities"]["data"], (len(rows), 3))
     np.testing.assert_allclose(got, expected.features, atol=1e-6, err_msg="plain JSON POST")
     assert outputs["model_version"]["data"] == [expected.model_version] * len(rows), outputs["model_version"]
+
+
+def _grpc_unready(grpc_url: str, match_id: str) -> dict[str, Any]:
+    import tritonclient.grpc as triton
+    from tritonclient.utils import InferenceServerException
+
+    client = triton.InferenceServerClient(url=grpc_url.removeprefix("grpc://"))
+    try:
+        ids = triton.InferInput("match_id", [1], "BYTES")
+        ids.set_data_from_numpy(np.array([match_id.encode()], dtype=np.object_))
+        try:
+            client.infer(MODEL, [ids], client_timeout=TIMEOUT)
+            refused = ["", ""]
+        except InferenceServerException as exc:
+            refused = [str(exc.status()), str(exc.message())]
+        return {
+            "grpc_live": client.is_server_live(client_timeout=TIMEOUT),
+            "grpc_model_ready": client.is_model_ready(MODEL, client_timeout=TIMEOUT),
+            "grpc_infer": refused,
+        }
+    finally:
+        client.close()
+
+
+def _child_main(mode: str, raw: str) -> int:
+    """The child process of :func:`_in_child`: one JSON line on stdout, or the AssertionError on stderr."""
+    kwargs = json.loads(raw)
+    try:
+        if mode == "check":
+            rows = np.asarray(kwargs.pop("rows"), dtype=np.float32)
+            answer = _grpc_check(**kwargs, rows=rows)
+            out: dict[str, Any] = {
+                "features": answer.features.tolist(),
+                "match": answer.match.tolist(),
+                "version": answer.model_version,
+            }
+        else:
+            out = _grpc_unready(**kwargs)
+    except AssertionError as exc:
+        print(f"AssertionError: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main(sys.argv[1], sys.argv[2]))
