@@ -77,8 +77,9 @@ def build_pipeline(params: dict[str, Any], *, image: str | None = None, cluster_
     missing = [s.name for s in STAGES if s.name not in WRAPPERS]
     if missing:
         raise PipelineError(f"stages without a KFP wrapper in pipelines/components.py: {missing}")
+    base_image = image or image_reference()  # hashes the source tree: once, not once per component
     components = {
-        name: dsl.component(func=fn, base_image=image or image_reference(), install_kfp_package=False)
+        name: dsl.component(func=fn, base_image=base_image, install_kfp_package=False)
         for name, fn in {"merge_params": merge_params, **WRAPPERS}.items()
     }
     defaults = run_parameter_defaults(params)
@@ -189,13 +190,13 @@ def run_local(
     """
     from kfp import local
 
+    ref = image or image_reference()
     if runner == "docker":
-        ref = image or image_reference()
         local.init(runner=_docker_runner(pipeline_root, ref), pipeline_root=str(pipeline_root))
     else:
         local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
     try:
-        return build_pipeline(params, image=image or image_reference(), cluster_env=False)()
+        return build_pipeline(params, image=ref, cluster_env=False)()
     except RuntimeError as exc:  # kfp.local: "Pipeline 'soccer-1x2' finished with status FAILURE. Inner task ..."
         raise PipelineError(f"{exc} (each task's log is above; its outputs are under {pipeline_root})") from exc
 
