@@ -65,12 +65,7 @@ def check_http_json(http_url: str, *, n_features: int, match_id: str, rows: np.n
     try:
         version = _check_http_metadata(client, n_features)
         rows = sample_rows(n_features) if rows is None else rows
-        features = triton.InferInput("features", list(rows.shape), "FP32")
-        features.set_data_from_numpy(rows, binary_data=False)
-        by_features = _http_infer(client, features, binary=False)
-        ids = triton.InferInput("match_id", [1], "BYTES")
-        ids.set_data_from_numpy(np.array([match_id.encode()], dtype=np.object_), binary_data=False)
-        by_match = _http_infer(client, ids, binary=False)
+        by_features, by_match = _http_infer_both(client, rows, match_id, binary=False)
     finally:
         client.close()
     for result in (by_features, by_match):
@@ -90,12 +85,7 @@ def check_http_binary(http_url: str, *, n_features: int, match_id: str, rows: np
     try:
         version = _check_http_metadata(client, n_features)
         rows = sample_rows(n_features) if rows is None else rows
-        features = triton.InferInput("features", list(rows.shape), "FP32")
-        features.set_data_from_numpy(rows, binary_data=True)
-        by_features = _http_infer(client, features, binary=True)
-        ids = triton.InferInput("match_id", [1], "BYTES")
-        ids.set_data_from_numpy(np.array([match_id.encode()], dtype=np.object_), binary_data=True)
-        by_match = _http_infer(client, ids, binary=True)
+        by_features, by_match = _http_infer_both(client, rows, match_id, binary=True)
         for result in (by_features, by_match):
             for output in result.get_response()["outputs"]:
                 assert "binary_data_size" in output.get("parameters", {}), f"not a binary output: {output}"
@@ -237,6 +227,17 @@ def _check_tensors(meta: dict[str, Any], n_features: int, protocol: str) -> None
     assert tensors("outputs") == [("probabilities", "FP32", [-1, 3]), ("model_version", "BYTES", [-1])], (
         f"{protocol} metadata outputs: {meta['outputs']}"
     )
+
+
+def _http_infer_both(client: Any, rows: np.ndarray, match_id: str, *, binary: bool) -> tuple[Any, Any]:
+    """tritonclient.http's answers to the ``features`` rows and to the ``match_id``, JSON or binary both ways."""
+    import tritonclient.http as triton
+
+    features = triton.InferInput("features", list(rows.shape), "FP32")
+    features.set_data_from_numpy(rows, binary_data=binary)
+    ids = triton.InferInput("match_id", [1], "BYTES")
+    ids.set_data_from_numpy(np.array([match_id.encode()], dtype=np.object_), binary_data=binary)
+    return _http_infer(client, features, binary=binary), _http_infer(client, ids, binary=binary)
 
 
 def _http_infer(client: Any, tensor: Any, *, binary: bool) -> Any:

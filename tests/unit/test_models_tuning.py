@@ -108,30 +108,22 @@ def _ticking_clock(step: float) -> Callable[[], float]:
     return lambda: step * next(ticks)
 
 
-def test_the_safety_net_fails_loudly_naming_the_trials_run() -> None:
+@pytest.mark.parametrize(
+    ("n_trials", "message"),
+    [
+        (3, r"max_seconds=5\b.* after 1 of its 3 trial\(s\).*n_trials_by_model\.logreg"),
+        (0, "after 0 of its 0 trial"),  # the defaults-only run is guarded too
+    ],
+)
+def test_the_safety_net_fails_loudly_naming_the_trials_run(n_trials: int, message: str) -> None:
     data = synthetic_matches(n_seasons=3, per_season=100)
-    with pytest.raises(ModelError, match=r"max_seconds=5\b.* after 1 of its 3 trial\(s\).*n_trials_by_model\.logreg"):
+    with pytest.raises(ModelError, match=message):
         tune(
             "logreg",
             data.X,
             data.y,
             data.meta["season"],
-            n_trials=3,
-            n_folds=1,
-            max_seconds=5,
-            clock=_ticking_clock(10),
-        )
-
-
-def test_the_safety_net_also_guards_the_defaults_only_run() -> None:
-    data = synthetic_matches(n_seasons=3, per_season=100)
-    with pytest.raises(ModelError, match="after 0 of its 0 trial"):
-        tune(
-            "logreg",
-            data.X,
-            data.y,
-            data.meta["season"],
-            n_trials=0,
+            n_trials=n_trials,
             n_folds=1,
             max_seconds=5,
             clock=_ticking_clock(10),
