@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=None, description="Port of the predictor's v2 gRPC endpoint (unset: HTTP only)."
     )
     api_port: int = Field(default=8000, description="HTTP port the FastAPI facade listens on.")
+    api_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=0,
+        description="Largest request body the facade reads, in bytes (1 MiB); a larger one is refused with 413 "
+        "before it is read.",
+    )
     worker_metrics_port: int = Field(default=9808, description="Port of a Celery worker's /metrics (0: none).")
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
     predict_batch_max: int = Field(
