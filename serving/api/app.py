@@ -14,18 +14,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import REGISTRY, CollectorRegistry
 
 import soccerpredict
-from serving.api.auth import ApiKeyChecker
+from serving.api.auth import ApiKeyChecker, ApiKeyGate
+from serving.api.limits import BodyLimit
 from serving.api.metrics import MetricsMiddleware, metrics_router
-from serving.api.routers import health, monitoring, predict
+from serving.api.routers import error_responses, health, monitoring, predict
 from serving.api.services import Services
 from serving.api.services.batching import MissBatcher
 from serving.api.services.cache import PredictionCache
 from serving.api.services.precomputed import PrecomputedService
 from serving.api.services.predictor_client import Predictor, PredictorClient, PredictorTimeoutError
+from serving.api.validation import validation_error_handler
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import PredictorUnavailableError, ServingError, UnknownMatchError
 from soccerpredict.monitoring.metrics import build, default_metrics
@@ -67,10 +70,13 @@ def create_app(
     app.state.api_keys = ApiKeyChecker(settings.api_keys)
     if not app.state.api_keys.configured:
         log.warning("no API keys configured (SOCCER_API_KEYS): /predict and /monitoring will answer 401")
+    # Outermost last: metrics see every answer; then the key (no body read for a refused request); then the cap.
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(ApiKeyGate, checker=app.state.api_keys)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     _add_error_handlers(app)
     for router in (predict.router, monitoring.router, health.router, metrics_router(registry or REGISTRY)):
-        app.include_router(router)
+        app.include_router(router, responses=error_responses(status.HTTP_413_CONTENT_TOO_LARGE))
     return app
 
 
@@ -120,6 +126,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PredictorTimeoutError, _error(status.HTTP_504_GATEWAY_TIMEOUT))
     app.add_exception_handler(PredictorUnavailableError, _error(status.HTTP_503_SERVICE_UNAVAILABLE))
     app.add_exception_handler(ServingError, _error(status.HTTP_503_SERVICE_UNAVAILABLE))
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
 
     async def internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

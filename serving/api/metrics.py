@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["SERVICE", "UNMATCHED_ROUTE", "MetricsMiddleware", "metrics_router"]
 
 SERVICE: Final = "api"
-#: Label for requests no route matched (404s on random paths must not create one series each).
+#: Label for requests no route matched (404s on random paths must not create one series each), including those
+#: refused before routing: the 401 of the key gate and the 413 of the body cap.
 UNMATCHED_ROUTE: Final = "<unmatched>"
 
 

@@ -10,12 +10,14 @@ from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, status
 
+from serving.api.limits import TOO_LARGE_RESPONSE
 from serving.api.schemas import ErrorResponse
 from serving.api.services import Services
 
 __all__ = ["ServicesDep", "error_responses", "get_services"]
 
 _DESCRIPTIONS: Final = {
+    status.HTTP_413_CONTENT_TOO_LARGE: TOO_LARGE_RESPONSE,
     status.HTTP_404_NOT_FOUND: ("Unknown match id.", "unknown match id 'E0-20240817-foo-bar'"),
     status.HTTP_503_SERVICE_UNAVAILABLE: (
         "A dependency is down (predictor, task queue) or nothing is published yet.",
