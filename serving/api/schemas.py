@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date as Date  # noqa: N812 - the field is called `date`
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 __all__ = [
+    "ISO_DATE_PATTERN",
     "MATCH_ID_PATTERN",
     "Card",
     "DriftSummary",
     "ErrorResponse",
+    "IsoDate",
     "Liveness",
     "ModelInfo",
     "PrecomputedPrediction",
@@ -26,6 +29,24 @@ __all__ = [
 #: Match ids are built from a division, a date and team slugs ("E0-20240810-arsenal-wolves").
 MATCH_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$"
 MATCH_ID_EXAMPLE: Final = "E0-20240817-arsenal-wolves"
+#: A calendar date as ``YYYY-MM-DD`` and nothing else.
+ISO_DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _iso_date_only(value: Any) -> Any:
+    # Pydantic's lax date also reads numbers and numeric strings as Unix times (date_to=0 was 1970-01-01)
+    # and accepts datetimes; a query date must be the ISO string the OpenAPI document promises.
+    if isinstance(value, Date) or (isinstance(value, str) and re.fullmatch(ISO_DATE_PATTERN, value)):
+        return value
+    raise ValueError("expected an ISO date, YYYY-MM-DD")
+
+
+#: A date given as an ISO string (``2024-08-17``); documented with its format and pattern.
+IsoDate = Annotated[
+    Date,
+    BeforeValidator(_iso_date_only),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE_PATTERN}),
+]
 _PRECOMPUTED_EXAMPLE: Final[dict[str, Any]] = {
     "match_id": MATCH_ID_EXAMPLE,
     "div": "E0",

@@ -15,10 +15,10 @@ from serving.api.app import create_app
 from soccerpredict.settings import Settings
 
 #: (method, path) -> the error statuses the route documents (besides 422 for bad input). Every route may answer 413
-#: (a body over SOCCER_API_MAX_BODY_BYTES is refused before routing).
+#: (a body over SOCCER_API_MAX_BODY_BYTES is refused before routing); the one with a body also 400 (not UTF-8).
 ROUTES: dict[tuple[str, str], set[int]] = {
     ("get", "/predict/{match_id}"): {401, 404, 413, 503, 504},
-    ("post", "/predict/async/"): {401, 413, 503},
+    ("post", "/predict/async/"): {400, 401, 413, 503},
     ("get", "/predict/predictions/"): {401, 413, 503},
     ("get", "/predict/precomputed/{match_id}"): {401, 404, 413, 503},
     ("get", "/predict/cards/"): {401, 413, 503},

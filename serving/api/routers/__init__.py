@@ -17,6 +17,10 @@ from serving.api.services import Services
 __all__ = ["ServicesDep", "error_responses", "get_services"]
 
 _DESCRIPTIONS: Final = {
+    status.HTTP_400_BAD_REQUEST: (
+        "The body could not be read as JSON text (it is not UTF-8).",
+        "There was an error parsing the body",
+    ),
     status.HTTP_413_CONTENT_TOO_LARGE: TOO_LARGE_RESPONSE,
     status.HTTP_404_NOT_FOUND: ("Unknown match id.", "unknown match id 'E0-20240817-foo-bar'"),
     status.HTTP_503_SERVICE_UNAVAILABLE: (

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import date
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response, status
@@ -21,6 +20,7 @@ from serving.api.schemas import (
     MATCH_ID_EXAMPLE,
     MATCH_ID_PATTERN,
     Card,
+    IsoDate,
     PrecomputedPrediction,
     Prediction,
     PredictionPage,
@@ -31,11 +31,14 @@ from serving.api.services.precomputed import PublishedObject, Snapshot
 from serving.worker.app import PUBLISH_RETRY_POLICY, TASK_PREDICT_MATCHES
 from soccerpredict.errors import UnknownMatchError
 
-__all__ = ["MAX_ASYNC_MATCHES", "not_published", "router", "snapshot_or_503"]
+__all__ = ["MAX_ASYNC_MATCHES", "MAX_OFFSET", "MAX_PAGE", "not_published", "router", "snapshot_or_503"]
 
 log = logging.getLogger(__name__)
 
 MAX_ASYNC_MATCHES: Final = 1000
+MAX_PAGE: Final = 500
+#: Far beyond any published batch (one row per upcoming match); past the rows a page is empty, past this a 422.
+MAX_OFFSET: Final = 1_000_000
 NOT_PUBLISHED: Final = "no predictions published yet, run the pipeline"
 
 router = APIRouter(
@@ -71,10 +74,14 @@ def snapshot_or_503(obj: PublishedObject[Any], what: str = NOT_PUBLISHED) -> Sna
 async def list_predictions(
     services: ServicesDep,
     div: Annotated[str | None, Query(description="Division code.", examples=["E0"], max_length=8)] = None,
-    date_from: Annotated[date | None, Query(description="First match date (inclusive).")] = None,
-    date_to: Annotated[date | None, Query(description="Last match date (inclusive).")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    date_from: Annotated[
+        IsoDate | None, Query(description="First match date (inclusive), YYYY-MM-DD.", examples=["2024-08-17"])
+    ] = None,
+    date_to: Annotated[
+        IsoDate | None, Query(description="Last match date (inclusive), YYYY-MM-DD.", examples=["2024-08-31"])
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Rows per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip (ordered by date, match id).")] = 0,
 ) -> PredictionPage:
     """The latest batch predictions, filtered by division and date range, ordered by date then match id."""
     snapshot = snapshot_or_503(services.precomputed.predictions)
@@ -114,7 +121,7 @@ async def cards(services: ServicesDep) -> list[Card]:
     summary="Queue predictions for many matches",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TaskAccepted,
-    responses=error_responses(503, d503="The task queue (broker) is unavailable."),
+    responses=error_responses(400, 503, d503="The task queue (broker) is unavailable."),
 )
 async def predict_async(
     services: ServicesDep,
