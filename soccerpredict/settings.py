@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,24 @@ class Settings(BaseSettings):
         "before it is read.",
     )
     worker_metrics_port: int = Field(default=9808, description="Port of a Celery worker's /metrics (0: none).")
+    # --- servers and logs: where internal servers listen, who may change the predictor, log format -------
+    bind_host: str = Field(
+        default="127.0.0.1",
+        description="Interface the predictor (HTTP and gRPC), the worker's /metrics and the facade bind; "
+        "loopback by default, 0.0.0.0 in a container (the image and the manifests set it).",
+    )
+    predictor_admin_key: SecretStr | None = Field(
+        default=None,
+        description="Key the predictor's model-repository routes (load, unload) require in X-Admin-Key; "
+        "unset, those routes are refused (the champion still follows its alias by polling).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines of the facade, the predictor and the worker: text or json."
+    )
+    log_max_bytes: int = Field(
+        default=10_485_760, ge=1024, description="Size at which a local stack's service log rotates (10 MiB)."
+    )
+    log_backups: int = Field(default=3, ge=1, description="Rotated logs a local stack keeps per service.")
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
     predict_batch_max: int = Field(
         default=32,
