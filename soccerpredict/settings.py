@@ -52,6 +52,16 @@ class Settings(BaseSettings):
         "before it is read.",
     )
     worker_metrics_port: int = Field(default=9808, description="Port of a Celery worker's /metrics (0: none).")
+    # --- web UI: the Streamlit app talks only to the facade, with a key it never sends to the browser ------
+    ui_api_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the facade the web UI calls (in the cluster its Service; outside, its HTTPS URL).",
+    )
+    ui_api_key: SecretStr | None = Field(
+        default=None, description="X-API-Key the web UI sends to the facade; held server side, never in a page."
+    )
+    ui_port: int = Field(default=8501, description="HTTP port the web UI listens on.")
+    ui_timeout: float = Field(default=5.0, gt=0, description="Seconds the web UI waits for one facade answer.")
     # --- servers and logs: where internal servers listen, who may change the predictor, log format -------
     bind_host: str = Field(
         default="127.0.0.1",
