@@ -371,8 +371,8 @@ def backtest(
     """Walk-forward backtest of both tracks, the baselines and the closing market, per division and season.
 
     Reads the matches already in the database (load them with `soccerpredict ingest football-data`).
-    Writes backtest.md, by_group.csv, predictions.parquet and goals.json; exits 0 whether or not the
-    quality goals are met (the report says which are).
+    Writes backtest.md, by_group.csv, predictions.parquet, goals.json and the plots backtest.md embeds (PNG,
+    each with its data as CSV); exits 0 whether or not the quality goals are met (the report says which are).
     """
     import json
     import sys
@@ -380,6 +380,7 @@ def backtest(
     import pandas as pd
 
     from soccerpredict.data.repository import load_match_frame
+    from soccerpredict.models.plots import plots_markdown, write_backtest_plots
     from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
 
     settings = _settings()
@@ -405,7 +406,12 @@ def backtest(
     folder = out or settings.home_dir / "reports" / f"backtest-{_stamp()}"
     folder.mkdir(parents=True, exist_ok=True)
     command = "soccerpredict " + " ".join(sys.argv[1:])
-    (folder / "backtest.md").write_text(render_study_markdown(result, command=command))
+    tracks_predictions = {
+        name.removeprefix("model:"): preds for name, preds in result.predictions.items() if name.startswith("model:")
+    }
+    plots = write_backtest_plots(tracks_predictions, result.market, folder, n_boot=n_boot, seed=config.seed)
+    markdown = render_study_markdown(result, command=command) + "\n".join(["", "## Plots", "", *plots_markdown(plots)])
+    (folder / "backtest.md").write_text(markdown)
     result.by_group.to_csv(folder / "by_group.csv", index=False)
     predictions = [preds.assign(forecaster=name) for name, preds in result.predictions.items()]
     pd.concat(predictions, ignore_index=True).to_parquet(folder / "predictions.parquet")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,26 @@ def test_cli_writes_the_report(sample_dir: Path, tmp_path: Path, monkeypatch: py
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "quality goals" in result.output and "report:" in result.output
-    assert {p.name for p in out.iterdir()} == {"backtest.md", "by_group.csv", "predictions.parquet", "goals.json"}
+    plots = {
+        "rps_diff_by_season.png",
+        "rps_diff_by_season.csv",
+        "rps_diff_by_division.png",
+        "rps_diff_by_division.csv",
+        "reliability_stats_only.png",
+        "reliability_market_aware.png",
+        "reliability.csv",
+    }
+    tables = {"backtest.md", "by_group.csv", "predictions.parquet", "goals.json"}
+    assert {p.name for p in out.iterdir()} == tables | plots
+    # Every image the report embeds is a PNG beside it, and every PNG written is embedded.
+    links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", (out / "backtest.md").read_text())
+    assert sorted(links) == sorted(name for name in plots if name.endswith(".png"))
+    for link in links:
+        assert (out / link).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    by_season = pd.read_csv(out / "rps_diff_by_season.csv", dtype={"season": str})
+    assert set(by_season["track"]) == {"stats_only", "market_aware"} and set(by_season["season"]) == {"2324"}
+    assert (by_season["rps_diff_lo"] <= by_season["rps_diff"]).all()
+    assert (by_season["rps_diff"] <= by_season["rps_diff_hi"]).all()
     goals = json.loads((out / "goals.json").read_text())["goals"]
     assert {g["track"] for g in goals} == {"stats_only", "market_aware"}
     predictions = pd.read_parquet(out / "predictions.parquet")
