@@ -8,6 +8,11 @@ worker command sends (not the in-process workers of the tests, which call :func:
 
 Run the worker with ``--pool=solo`` or ``--pool=threads``: with ``prefork`` the tasks run in child
 processes, whose counters this server cannot see (the queue depth is still right).
+
+The server binds ``SOCCER_BIND_HOST`` (default 127.0.0.1; the image and the manifests set 0.0.0.0 so that
+Prometheus can scrape the pod). This module also hands the worker command's logging to
+:mod:`serving.logging_config` (Celery's ``setup_logging`` signal), like the facade's and the predictor's:
+it is the module the worker imports for its signals.
 """
 
 from __future__ import annotations
@@ -17,15 +22,18 @@ import threading
 from typing import Any, Final
 
 from celery import Celery
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, setup_logging
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
+from serving.logging_config import configure_logging
 from soccerpredict.monitoring.metrics import Metrics, build, default_metrics
+from soccerpredict.settings import Settings
 
 __all__ = [
     "QUEUE_SAMPLE_SECONDS",
     "QueueDepthSampler",
     "WorkerMetricsServer",
+    "on_setup_logging",
     "on_worker_init",
     "queue_depths",
     "serve_metrics",
@@ -125,7 +133,7 @@ def serve_metrics(
     app: Celery,
     port: int,
     *,
-    addr: str = "0.0.0.0",  # Prometheus scrapes the pod from outside
+    addr: str = "127.0.0.1",  # a pod passes SOCCER_BIND_HOST=0.0.0.0: Prometheus scrapes it from outside
     registry: CollectorRegistry = REGISTRY,
     interval: float = QUEUE_SAMPLE_SECONDS,
 ) -> WorkerMetricsServer:
@@ -151,9 +159,16 @@ def on_worker_init(instance: Any = None, conf: Any = None, options: Any = None, 
     if "prefork" in pool.lower():
         log.warning("the prefork pool counts jobs in child processes: /metrics shows no async_jobs_total")
     try:
-        served = serve_metrics(app, port)
+        served = serve_metrics(app, port, addr=Settings().bind_host)
     except OSError as exc:
         log.warning("cannot serve worker metrics on port %d: %s (the worker runs without them)", port, exc)
         return None
-    log.info("worker metrics on port %d (/metrics)", served.port)
+    log.info("worker metrics on %s port %d (/metrics)", served.server.server_address[0], served.port)
     return served
+
+
+@setup_logging.connect
+def on_setup_logging(loglevel: Any = None, **_: Any) -> None:
+    """The worker command's logging: :mod:`serving.logging_config` at ``-l`` (Celery then configures none)."""
+    level = logging.getLevelName(loglevel) if isinstance(loglevel, int) else str(loglevel or "INFO").upper()
+    configure_logging(Settings().log_format, level)
