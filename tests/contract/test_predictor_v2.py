@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODEL = "soccer-1x2"
 FEATURES = ("elo_diff", "form_home_points", "form_away_points", "rest_days_diff")
 JSON = {"Content-Type": "application/json"}
+ADMIN = {"X-Admin-Key": "contract-admin-key"}  # the repository routes need SOCCER_PREDICTOR_ADMIN_KEY
 STARTUP_SECONDS = 240.0  # imports take 10-30 s on two busy cores; MLflow's first query creates its tables
 
 
@@ -133,6 +134,7 @@ def start_server(root: Path, port: int, grpc_port: int, redis_url: str, log: Pat
         "SOCCER_REDIS_URL": redis_url,
         "SOCCER_CACHE_TTL_SECONDS": "600",
         "SOCCER_CHAMPION_POLL_SECONDS": "3600",  # swaps in these tests come from the load endpoint
+        "SOCCER_PREDICTOR_ADMIN_KEY": ADMIN["X-Admin-Key"],
         "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
     }
     with log.open("wb") as out:
@@ -202,7 +204,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
             **grpc_unready(served.grpc_url, ids[0]),
         }
         served.registry.register(seed=1)
-        load = httpx.post(f"{served.base}/v2/repository/models/{MODEL}/load", timeout=120)
+        load = httpx.post(f"{served.base}/v2/repository/models/{MODEL}/load", headers=ADMIN, timeout=120)
         assert load.status_code == 200, load.text
         yield served
     finally:
@@ -377,7 +379,7 @@ def test_hot_swap_under_load(served: Served, cache: redis.Redis) -> None:
     worker.start()
     try:
         wait_for(lambda: len(seen) >= 20, 60, "requests before the swap")
-        load = httpx.post(f"{served.base}/v2/repository/models/{MODEL}/load", timeout=120)
+        load = httpx.post(f"{served.base}/v2/repository/models/{MODEL}/load", headers=ADMIN, timeout=120)
         assert load.status_code == 200, load.text
         count = len(seen)
         wait_for(lambda: len(seen) >= count + 20, 60, "requests after the swap")
