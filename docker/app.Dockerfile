@@ -82,6 +82,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     SOCCER_HOME=/var/lib/soccerpredict \
+    SOCCER_BIND_HOST=0.0.0.0 \
     MPLCONFIGDIR=/tmp/matplotlib \
     XDG_CACHE_HOME=/tmp/.cache
 
@@ -98,6 +99,7 @@ WORKDIR /app
 USER 10001:10001
 
 # 8000 facade, 8080 predictor (v2 REST), 8081 predictor (v2 gRPC), 9808 worker /metrics, 5000 MLflow.
+# The servers bind SOCCER_BIND_HOST: 0.0.0.0 above, since loopback in a container is unreachable from outside.
 EXPOSE 8000 8080 8081 9808 5000
 
 # Docker only (Kubernetes uses the probes in manifests/): healthy when the service of this container answers.
