@@ -278,3 +278,28 @@ def test_evaluator_semantics() -> None:
     assert not allowed(
         [policy], Endpoint("elsewhere", {"app": "web"}), server, 5432
     )  # podSelector alone: own namespace
+
+
+#: Who may open a connection to the predictor, per port: the facade and the workers on both of its ports (v2 REST
+#: and gRPC), Prometheus on the REST port only (it scrapes /metrics there). Nobody else: the repository routes and
+#: every inference call are reachable only from these pods.
+PREDICTOR_CLIENTS = {8080: {"soccer-api", "soccer-worker", "prometheus"}, 8081: {"soccer-api", "soccer-worker"}}
+
+
+@pytest.mark.parametrize("port", [*PREDICTOR_CLIENTS, 80, 9808, 9999])
+def test_the_predictor_admits_only_the_facade_the_workers_and_the_scraper(
+    system: tuple[list[Obj], dict[str, list[Endpoint]]], port: int
+) -> None:
+    policies, pods = system
+    expected = PREDICTOR_CLIENTS.get(port, set())
+    clients = {name: endpoints for name, endpoints in pods.items() if name != "soccer-predictor"}
+    namespaces = {ns for ns, _, _ in [*FROM_OTHER_NAMESPACES, *DENIED_FROM_OTHER_NAMESPACES]}
+    for namespace in sorted(namespaces | {"kube-system", "knative-serving", "monitoring"}):
+        clients[f"a pod of {namespace}"] = [outside(namespace)]
+    clients["the internet"] = [INTERNET]
+    admitted = {
+        name
+        for name, endpoints in clients.items()
+        if any(allowed(policies, c, s, port) for c in endpoints for s in pods["soccer-predictor"])
+    }
+    assert admitted == expected, f"port {port}: admitted {sorted(admitted)}"
