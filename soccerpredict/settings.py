@@ -80,6 +80,19 @@ class Settings(BaseSettings):
         default=10_485_760, ge=1024, description="Size at which a local stack's service log rotates (10 MiB)."
     )
     log_backups: int = Field(default=3, ge=1, description="Rotated logs a local stack keeps per service.")
+    # --- async jobs: how long one job may run, so a lost one is redelivered or seen to fail -------------
+    task_time_limit: int = Field(
+        default=600,
+        ge=10,
+        description="Hard limit on one async job, in seconds; past it the job fails (TimeLimitExceeded). It also "
+        "sets the Redis/SQS visibility timeout (this plus 300 s) after which a job of a lost worker is redelivered.",
+    )
+    task_soft_time_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="Soft limit on one async job, in seconds: the job stops itself between predictor calls "
+        "(SoftTimeLimitExceeded); default 30 s before the hard limit.",
+    )
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
     predict_batch_max: int = Field(
         default=32,
@@ -122,6 +135,12 @@ class Settings(BaseSettings):
     def broker(self) -> str:
         """The Celery broker URL in force."""
         return self.broker_url or f"sqla+sqlite:///{self.home_dir / 'broker.db'}"
+
+    @property
+    def task_soft_limit(self) -> int:
+        """The soft time limit of one async job in force (always below the hard one)."""
+        default = max(1, self.task_time_limit - 30)
+        return min(self.task_soft_time_limit or default, self.task_time_limit - 1)
 
     @property
     def backend(self) -> str:
