@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         description="Soft limit on one async job, in seconds: the job stops itself between predictor calls "
-        "(SoftTimeLimitExceeded); default 30 s before the hard limit.",
+        "(SoftTimeLimitExceeded); default 30 s (or a tenth, if less) before the hard limit.",
     )
     predictor_timeout: float = Field(default=2.0, description="Seconds the facade waits for the predictor.")
     predict_batch_max: int = Field(
@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     @property
     def task_soft_limit(self) -> int:
         """The soft time limit of one async job in force (always below the hard one)."""
-        default = max(1, self.task_time_limit - 30)
+        default = max(self.task_time_limit - 30, self.task_time_limit * 9 // 10)
         return min(self.task_soft_time_limit or default, self.task_time_limit - 1)
 
     @property
