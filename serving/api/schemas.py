@@ -114,7 +114,7 @@ class TaskAccepted(BaseModel):
 
 
 class TaskStatus(BaseModel):
-    """Where an async job stands. `result` is set when done, `reason` when failed."""
+    """Where an async job stands. `result` is set when done, `reason` when failed or unknown."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -144,10 +144,12 @@ class TaskStatus(BaseModel):
     )
 
     task_id: str
-    status: Literal["pending", "done", "failed"] = Field(
-        description="pending also covers ids the backend has never seen (Celery cannot tell them apart)."
+    status: Literal["queued", "running", "done", "failed", "unknown"] = Field(
+        description="queued: accepted, no worker has started it (SUBMITTED, RECEIVED); running: a worker has it "
+        "(STARTED, or RETRY between two attempts); done; failed (FAILURE, REVOKED, REJECTED). unknown: an id never "
+        "accepted, expired or lost with the result backend; GET /monitoring/task_status answers it with a 404."
     )
-    state: str = Field(description="The raw Celery state (PENDING, STARTED, RETRY, SUCCESS, FAILURE, …).")
+    state: str = Field(description="The raw Celery state (SUBMITTED, RECEIVED, STARTED, RETRY, SUCCESS, FAILURE, …).")
     result: Any | None = None
     reason: str | None = None
 
