@@ -4,6 +4,13 @@ Queues: ``ml`` for work that calls the model (``predict_matches``, ``score_batch
 light housekeeping the facade asks for (``invalidate_cache``), so a long scoring batch never delays
 a cache invalidation. Defaults are embedded SQLite (``sqla+sqlite://`` broker, ``db+sqlite://``
 results); set ``SOCCER_BROKER_URL=amqp://…`` and ``SOCCER_RESULT_BACKEND=redis://…`` for real services.
+
+Delivery: a job is acknowledged after it ran (``task_acks_late``), so over RabbitMQ a worker killed mid-job
+gives it back to the queue and another worker runs it (at least once); over Redis or SQS it comes back after the
+visibility timeout (the hard time limit plus 300 s). The embedded SQLite broker cannot redeliver: a job whose
+worker was killed is lost (its status stays ``running``), which is why it is for a single machine only.
+The facade records every job it accepts in the result backend (state ``SUBMITTED``) before publishing it, so a
+task id the backend does not know is one never accepted, expired or lost with the backend, not a queued job.
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ __all__ = [
     "API_QUEUE",
     "ML_QUEUE",
     "PUBLISH_RETRY_POLICY",
+    "SUBMITTED",
     "TASK_INVALIDATE_CACHE",
     "TASK_PREDICT_MATCHES",
     "TASK_SCORE_BATCH",
     "make_celery",
     "make_publisher",
+    "record_submitted",
+    "visibility_timeout",
 ]
 
 ML_QUEUE: Final = "ml"
@@ -31,6 +41,10 @@ API_QUEUE: Final = "api"
 TASK_PREDICT_MATCHES: Final = "soccerpredict.predict_matches"
 TASK_SCORE_BATCH: Final = "soccerpredict.score_batch"
 TASK_INVALIDATE_CACHE: Final = "soccerpredict.invalidate_cache"
+#: State the facade writes to the result backend when it accepts a job, before publishing it.
+SUBMITTED: Final = "SUBMITTED"
+#: How much longer than the hard time limit a Redis/SQS broker waits before it redelivers an unacked job.
+VISIBILITY_MARGIN_SECONDS: Final = 300
 
 #: Publishing is done while an HTTP client waits: give up fast so a dead broker becomes a 503, not a hang.
 PUBLISH_RETRY_POLICY: Final = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -62,6 +76,11 @@ def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
         task_routes=_routes(ml, api),
         task_track_started=True,  # lets /monitoring/task_status tell queued from running
         task_acks_late=True,  # a worker that dies mid-task leaves the job for another
+        task_reject_on_worker_lost=True,  # prefork: a killed child process requeues its job instead of failing it
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=settings.task_soft_limit,
+        # Redis/SQS redeliver an unacked job after this; it must outlast the longest job, or it would run twice.
+        broker_transport_options={"visibility_timeout": visibility_timeout(settings)},
         worker_prefetch_multiplier=1,
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
@@ -75,6 +94,19 @@ def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
         soccer_worker_metrics_port=settings.worker_metrics_port,
     )
     return app
+
+
+def visibility_timeout(settings: Settings) -> int:
+    """Seconds a Redis/SQS broker waits for an unacked job before it gives the job to another worker."""
+    return settings.task_time_limit + VISIBILITY_MARGIN_SECONDS
+
+
+def record_submitted(app: Celery, task_id: str) -> None:
+    """Write ``task_id`` as ``SUBMITTED`` to the result backend; it expires with the results (``result_expires``).
+
+    Done before publishing: a worker's STARTED or SUCCESS written first would otherwise be overwritten.
+    """
+    app.backend.store_result(task_id, {"submitted": True}, SUBMITTED)
 
 
 def _routes(ml: str, api: str) -> dict[str, dict[str, Any]]:

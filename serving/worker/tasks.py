@@ -6,15 +6,19 @@
 
 Results are JSON (the app accepts nothing else). A predictor that is down or slow is retried a
 couple of times; unknown match ids are not an error of the job but are listed in its result.
+A job also stops itself at its soft time limit between two predictor calls: the solo pool the
+worker runs with locally enforces neither time limit (prefork enforces both).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, Final
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_failure, task_retry, task_success
 
 from serving.api.services.cache import KEY_PREFIX, cache_key
@@ -52,11 +56,22 @@ def _rows(match_ids: Sequence[str], result: InferResult) -> list[dict[str, Any]]
     ]
 
 
-def _predict_each(client: SyncPredictorClient, match_ids: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def _deadline(task: Task) -> float:
+    """When (``time.monotonic()``) this run of ``task`` must stop: its soft time limit from now."""
+    limit = task.request.timelimit[1] if task.request.timelimit else None
+    limit = limit or task.soft_time_limit or task.app.conf.task_soft_time_limit
+    return time.monotonic() + float(limit) if limit else float("inf")
+
+
+def _predict_each(
+    client: SyncPredictorClient, match_ids: Sequence[str], deadline: float = float("inf")
+) -> tuple[list[dict[str, Any]], list[str]]:
     # The v2 predictor rejects a whole batch for one unknown id: find the good ones one by one.
     rows: list[dict[str, Any]] = []
     unknown: list[str] = []
-    for match_id in match_ids:
+    for done, match_id in enumerate(match_ids):
+        if time.monotonic() > deadline:
+            raise SoftTimeLimitExceeded(f"soft time limit reached after {done} of {len(match_ids)} match ids")
         try:
             rows += _rows([match_id], client.infer([match_id]))
         except UnknownMatchError:
@@ -69,13 +84,14 @@ def predict_matches(self: Task, match_ids: list[str]) -> dict[str, Any]:
     """Probabilities (p_home, p_draw, p_away) per match id; ids without features go to ``unknown``."""
     ids = [str(m) for m in match_ids]
     _check_size(ids)
+    deadline = _deadline(self)
     unknown: list[str] = []
     try:
         with _client(self) as client:
             try:
                 rows = _rows(ids, client.infer(ids))
             except UnknownMatchError:
-                rows, unknown = _predict_each(client, ids)
+                rows, unknown = _predict_each(client, ids, deadline)
             version = client.last_version  # None when no id was known
     except PredictorUnavailableError as exc:
         raise self.retry(exc=exc, countdown=RETRY_SECONDS) from exc
