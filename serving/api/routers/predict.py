@@ -7,8 +7,10 @@ Every route needs ``X-API-Key``. Static paths are declared before ``/predict/{ma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import uuid
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response, status
@@ -28,7 +30,7 @@ from serving.api.schemas import (
 )
 from serving.api.services import Services
 from serving.api.services.precomputed import PublishedObject, Snapshot
-from serving.worker.app import PUBLISH_RETRY_POLICY, TASK_PREDICT_MATCHES
+from serving.worker.app import PUBLISH_RETRY_POLICY, TASK_PREDICT_MATCHES, record_submitted
 from soccerpredict.errors import UnknownMatchError
 
 __all__ = ["MAX_ASYNC_MATCHES", "MAX_OFFSET", "MAX_PAGE", "not_published", "router", "snapshot_or_503"]
@@ -139,15 +141,24 @@ async def _submit(services: Services, match_ids: list[str]) -> str:
     jobs = services.metrics["async_jobs_total"]
 
     def send() -> str:
-        result = services.publisher.send_task(
-            TASK_PREDICT_MATCHES, args=[match_ids], retry=True, retry_policy=PUBLISH_RETRY_POLICY
-        )
-        return str(result.id)
+        # Recorded first, in the result backend (it expires with the results): a status read can then tell
+        # an accepted job (queued) from an id it never saw (unknown), and a fast worker's STARTED is not overwritten.
+        task_id = str(uuid.uuid4())
+        record_submitted(services.celery, task_id)
+        try:
+            services.publisher.send_task(
+                TASK_PREDICT_MATCHES, args=[match_ids], task_id=task_id, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            )
+        except Exception:
+            with contextlib.suppress(Exception):  # not queued: the id was never given to the client
+                services.celery.backend.forget(task_id)
+            raise
+        return task_id
 
     try:
         # Publishing is blocking I/O: keep it off the event loop so sync predictions go on meanwhile.
         task_id = await asyncio.to_thread(send)
-    except Exception as exc:  # any failure to publish (refused, auth, timeout) means the same to the client
+    except Exception as exc:  # any failure to record or publish (refused, auth, timeout) means the same to the client
         log.warning("cannot queue %s: %s", TASK_PREDICT_MATCHES, exc)
         jobs.labels(task=TASK_PREDICT_MATCHES, state="rejected").inc()
         raise HTTPException(
