@@ -4,26 +4,34 @@ What ``make run`` starts after the pipeline: each service is started the way a u
 it (``python -m serving.predictor``, ``python -m serving.api``, ``celery -A serving.worker worker``), with
 the ``SOCCER_*`` environment, its output in a log file, and a readiness wait that names the log when a
 service does not come up. :func:`check_endpoints` calls every public endpoint once (``demo --check``).
+
+Each child writes to a pipe; a thread of this process copies its lines into ``<logs>/<name>.log`` through a
+``RotatingFileHandler`` (``SOCCER_LOG_MAX_BYTES``, ``SOCCER_LOG_BACKUPS``), so a flood of log lines cannot
+fill the disk and every byte a child writes, crash output included, still reaches its log.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
 from soccerpredict.artifacts import MODEL_NAME
 from soccerpredict.errors import ServingError
+from soccerpredict.settings import Settings
 
-__all__ = ["Check", "LocalStack", "check_endpoints", "free_port", "stop_process"]
+__all__ = ["Check", "LocalStack", "LogPump", "check_endpoints", "free_port", "stop_process"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,12 +51,45 @@ def free_port(preferred: int | None = None) -> int:
         return int(probe.getsockname()[1])
 
 
+class LogPump:
+    """Copies a child's output, line by line, into a size-capped, rotated log file (in a daemon thread)."""
+
+    def __init__(self, stream: IO[bytes], path: Path, *, max_bytes: int, backups: int) -> None:
+        self.path = path
+        self._stream = stream
+        self._handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self._handler.terminator = ""  # each line keeps its own newline
+        self._thread = threading.Thread(target=self._copy, name=f"log-{path.stem}", daemon=True)
+        self._thread.start()
+
+    def _copy(self) -> None:
+        try:
+            for line in iter(self._stream.readline, b""):
+                self._handler.emit(logging.makeLogRecord({"msg": line.decode("utf-8", errors="replace")}))
+        finally:
+            self._handler.close()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Wait for the child's last lines (its end of the pipe is closed once it exited)."""
+        self._thread.join(timeout)
+
+    def text(self) -> str:
+        """The log so far: the newest rotated file, then the current one."""
+        parts = [p for p in (self.path.with_name(self.path.name + ".1"), self.path) if p.exists()]
+        return "".join(p.read_text(errors="replace") for p in parts)
+
+    def tail(self, lines: int) -> str:
+        """The last ``lines`` lines, across the newest rotation."""
+        return "\n".join(self.text().splitlines()[-lines:])
+
+
 @dataclass
 class _Service:
     name: str
     command: list[str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    pump: LogPump | None = None
 
 
 def stop_process(process: subprocess.Popen[Any], *, grace: float) -> None:
@@ -70,12 +111,15 @@ class LocalStack:
     Args:
         env: the ``SOCCER_*`` variables every process gets (on top of this process's environment).
         logs: folder for one log file per service.
+        log_max_bytes, log_backups: rotation of each log (default: ``SOCCER_LOG_MAX_BYTES``, ``SOCCER_LOG_BACKUPS``).
     """
 
     env: Mapping[str, str]
     logs: Path
     predictor_port: int
     api_port: int
+    log_max_bytes: int | None = None
+    log_backups: int | None = None
     services: list[_Service] = field(default_factory=list)
 
     @property
@@ -114,6 +158,8 @@ class LocalStack:
         for service in reversed(self.services):
             if service.process is not None:
                 stop_process(service.process, grace=10)
+            if service.pump is not None:
+                service.pump.close()
 
     def __enter__(self) -> LocalStack:
         return self
@@ -124,16 +170,28 @@ class LocalStack:
     def _spawn(self, name: str, command: list[str]) -> None:
         service = _Service(name, command, self.logs / f"{name}.log")
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        with service.log.open("wb") as out:
-            service.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        max_bytes, backups = self._rotation()
+        service.log.write_bytes(b"")  # a fresh log per start, as before
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        service.process = process
+        if process.stdout is not None:  # always: stdout=PIPE
+            service.pump = LogPump(process.stdout, service.log, max_bytes=max_bytes, backups=backups)
         self.services.append(service)
+
+    def _rotation(self) -> tuple[int, int]:
+        if self.log_max_bytes is not None and self.log_backups is not None:
+            return self.log_max_bytes, self.log_backups
+        settings = Settings()
+        return self.log_max_bytes or settings.log_max_bytes, self.log_backups or settings.log_backups
 
     def _service(self, name: str) -> _Service:
         return next(s for s in self.services if s.name == name)
 
     def _exited(self, service: _Service) -> None:
         if service.process is not None and service.process.poll() is not None:
-            tail = "\n".join(service.log.read_text(errors="replace").splitlines()[-25:])
+            if service.pump is not None:
+                service.pump.close()
+            tail = service.pump.tail(25) if service.pump is not None else ""
             raise ServingError(f"{service.name} exited with code {service.process.returncode}; {service.log}:\n{tail}")
 
     def _wait_http(self, name: str, url: str, timeout: float) -> None:
@@ -152,7 +210,8 @@ class LocalStack:
         service, deadline = self._service(name), time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._exited(service)
-            if marker in service.log.read_text(errors="replace"):
+            text = service.pump.text() if service.pump is not None else service.log.read_text(errors="replace")
+            if marker in text:
                 return
             time.sleep(0.3)
         raise ServingError(f"{name} not ready after {timeout:.0f} s; see {service.log}")
