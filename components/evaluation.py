@@ -57,13 +57,18 @@ def evaluate(
     selection: Path,
     calibration_report: Path,
     split_summary: Path,
+    backtest_plots: Path,
+    importance_plots: Path,
     evaluation: Path,
     metrics: Path,
     card: Path,
     test_predictions: Path,
     evaluate: EvaluateParams,
 ) -> dict[str, Any]:
-    """Score the final model on the test seasons; compare with each baseline and the closing market."""
+    """Score the final model on the test seasons; compare with each baseline and the closing market.
+
+    The model card embeds the backtest's and the importance plots (copied next to it) besides its own.
+    """
     from soccerpredict.models.backtest import leak_check, report_by_group
     from soccerpredict.models.card import render_model_card
     from soccerpredict.models.metrics import evaluate as score
@@ -129,13 +134,21 @@ def evaluate(
     }
     evaluation.write_text(json.dumps(report, indent=2, default=_json))
     metrics.write_text(json.dumps({k: round(v, 6) for k, v in results["model"].items()}, indent=2))
-    render_model_card({**report, "predictions": preds, "benchmark_probs": market}, out_dir=card)
+    figures = {"backtest_plots": _pngs(backtest_plots), "importance_plots": _pngs(importance_plots)}
+    render_model_card({**report, "predictions": preds, "benchmark_probs": market, **figures}, out_dir=card)
     return {
         "rps": round(results["model"]["rps"], 4),
         "market_rps": round(results["market"]["rps"], 4),
         "quality_gate": gate["passed"],
         "warnings": len(warnings),
     }
+
+
+def _pngs(folder: Path) -> list[tuple[str, Path]]:
+    """The PNGs a plotting stage wrote, in name order, with their titles."""
+    from soccerpredict.models.plots import plot_title
+
+    return [(plot_title(path.stem), path) for path in sorted(folder.glob("*.png"))]
 
 
 def _json(value: Any) -> Any:
@@ -152,13 +165,19 @@ def backtest(
     feature_list: Path,
     selection: Path,
     backtest_report: Path,
+    backtest_plots: Path,
     backtest: BacktestParams,
     evaluate: EvaluateParams,
 ) -> dict[str, Any]:
-    """Walk forward: each backtest season is predicted by the selected model trained on all earlier seasons."""
+    """Walk forward: each backtest season is predicted by the selected model trained on all earlier seasons.
+
+    ``backtest_plots`` (a folder) gets the model-minus-market plots by season and division and the
+    reliability diagram, each PNG with its data as CSV (the ``plots:`` of dvc.yaml).
+    """
     from soccerpredict.features.devig import BENCHMARK_COLUMNS, market_benchmark_probs
     from soccerpredict.models.backtest import report_by_group, walk_forward
     from soccerpredict.models.estimators import make_estimator
+    from soccerpredict.models.plots import MODEL_LABEL, write_backtest_plots
 
     chosen = json.loads(selection.read_text())
     frame, X, y = load_xy(feature_table, feature_list)
@@ -180,15 +199,27 @@ def backtest(
         "by_division_season": table.to_dict(orient="records"),
     }
     backtest_report.write_text(json.dumps(report, indent=2, default=_json))
+    write_backtest_plots({MODEL_LABEL: preds}, market, backtest_plots, n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
     row = report["overall"]
     return {"rps": round(row["rps"], 4), "market_rps": round(row["bench_rps"], 4), "matches": int(row["n"])}
 
 
 def explain(
-    *, model: Path, test: Path, feature_list: Path, importance: Path, evaluate: EvaluateParams
+    *,
+    model: Path,
+    test: Path,
+    feature_list: Path,
+    importance: Path,
+    importance_plots: Path,
+    evaluate: EvaluateParams,
 ) -> dict[str, Any]:
-    """Permutation importance (increase in log-loss when a feature is shuffled) on the test seasons."""
+    """Permutation importance (increase in log-loss when a feature is shuffled) on the test seasons.
+
+    ``importance_plots`` (a folder) gets the plot of the top features and its data as CSV.
+    """
     from sklearn.inspection import permutation_importance
+
+    from soccerpredict.models.plots import write_importance_plot
 
     _frame, X, y = load_xy(test, feature_list)
     sample = np.random.default_rng(evaluate.seed).permutation(len(X))[:3000]
@@ -206,4 +237,5 @@ def explain(
     )
     rows = [{"feature": f, "log_loss_increase": float(m), "std": float(s)} for f, m, s in ranked]
     importance.write_text(json.dumps({"rows": len(sample), "importance": rows}, indent=2))
+    write_importance_plot(rows, importance_plots)
     return {"top": [r["feature"] for r in rows[:5]]}

@@ -234,6 +234,53 @@ def final_train(
     )
 
 
+def backtest(
+    params_json: str,
+    feature_table: Input[Dataset],
+    feature_list: Input[Artifact],
+    selection: Input[Artifact],
+    backtest_report: Output[Artifact],
+    backtest_plots: Output[Artifact],
+    kfp_metrics: Output[Metrics],
+    backtest_markdown: Output[Markdown],
+) -> None:
+    from pipelines.runtime import log_backtest, run_component
+
+    run_component(
+        "backtest",
+        params_json,
+        feature_table=feature_table,
+        feature_list=feature_list,
+        selection=selection,
+        backtest_report=backtest_report,
+        backtest_plots=backtest_plots,
+    )
+    log_backtest(backtest_report, kfp_metrics, backtest_plots, backtest_markdown)
+
+
+def explain(
+    params_json: str,
+    model: Input[Model],
+    test: Input[Dataset],
+    feature_list: Input[Artifact],
+    importance: Output[Artifact],
+    importance_plots: Output[Artifact],
+    importance_html: Output[HTML],
+) -> None:
+    from pipelines.runtime import publish_images, run_component
+
+    run_component(
+        "explain",
+        params_json,
+        model=model,
+        test=test,
+        feature_list=feature_list,
+        importance=importance,
+        importance_plots=importance_plots,
+    )
+    publish_images(importance_plots, importance_html, title="Feature importance")
+
+
 def evaluate(
     params_json: str,
     model: Input[Model],
@@ -243,6 +290,8 @@ def evaluate(
     selection: Input[Artifact],
     calibration_report: Input[Artifact],
     split_summary: Input[Artifact],
+    backtest_plots: Input[Artifact],
+    importance_plots: Input[Artifact],
     evaluation: Output[Artifact],
     metrics: Output[Artifact],
     card: Output[Artifact],
@@ -266,6 +315,8 @@ def evaluate(
         selection=selection,
         calibration_report=calibration_report,
         split_summary=split_summary,
+        backtest_plots=backtest_plots,
+        importance_plots=importance_plots,
         evaluation=evaluation,
         metrics=metrics,
         card=card,
@@ -280,39 +331,6 @@ def evaluate(
         model_card,
         rocs={"home": roc_home, "draw": roc_draw, "away": roc_away},
     )
-
-
-def backtest(
-    params_json: str,
-    feature_table: Input[Dataset],
-    feature_list: Input[Artifact],
-    selection: Input[Artifact],
-    backtest_report: Output[Artifact],
-    kfp_metrics: Output[Metrics],
-) -> None:
-    from pipelines.runtime import log_backtest, run_component
-
-    run_component(
-        "backtest",
-        params_json,
-        feature_table=feature_table,
-        feature_list=feature_list,
-        selection=selection,
-        backtest_report=backtest_report,
-    )
-    log_backtest(backtest_report, kfp_metrics)
-
-
-def explain(
-    params_json: str,
-    model: Input[Model],
-    test: Input[Dataset],
-    feature_list: Input[Artifact],
-    importance: Output[Artifact],
-) -> None:
-    from pipelines.runtime import run_component
-
-    run_component("explain", params_json, model=model, test=test, feature_list=feature_list, importance=importance)
 
 
 def register_model(
@@ -434,9 +452,9 @@ WRAPPERS = {
         tune_logreg,
         select_model,
         final_train,
-        evaluate,
         backtest,
         explain,
+        evaluate,
         register_model,
         promote_model,
         batch_inference,

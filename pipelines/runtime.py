@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import numpy as np
 
-__all__ = ["CLASSES", "log_backtest", "log_evaluation", "roc_points", "run_component"]
+__all__ = ["CLASSES", "images_html", "log_backtest", "log_evaluation", "publish_images", "roc_points", "run_component"]
 
 #: The outcome classes in the order of ``y`` (0, 1, 2) and of the ``p_home, p_draw, p_away`` columns.
 CLASSES: Final = ("home", "draw", "away")
@@ -57,6 +57,9 @@ def log_evaluation(
 ) -> None:
     """Publish the evaluation to the KFP UI: scalar metrics, the H/D/A confusion matrix, the model card.
 
+    The card's images are embedded as data URIs: the UI shows the Markdown alone, so relative links to the
+    PNGs next to it would not render.
+
     ``rocs`` maps each class of :data:`CLASSES` to a ClassificationMetrics output for its one-vs-rest ROC
     curve. KFP has no precision-recall type, so each class's average precision (the area under its PR
     curve) goes into ``metrics`` as ``test_average_precision_<class>``.
@@ -79,12 +82,42 @@ def log_evaluation(
     for k, name in enumerate(CLASSES):
         rocs[name].log_roc_curve(*roc_points(y == k, probs[:, k]))
         metrics.log_metric(f"test_average_precision_{name}", float(average_precision_score(y == k, probs[:, k])))
-    Path(markdown.path).write_text((Path(card.path) / "model_card.md").read_text())
+    from soccerpredict.models.card import CARD_NAME
+    from soccerpredict.models.plots import inline_images
+
+    folder = Path(card.path)
+    Path(markdown.path).write_text(inline_images((folder / CARD_NAME).read_text(), folder))
 
 
-def log_backtest(backtest_report: Any, metrics: Any) -> None:
-    """Publish the walk-forward backtest's overall scores to the KFP UI."""
+def log_backtest(backtest_report: Any, metrics: Any, plots: Any, markdown: Any) -> None:
+    """Publish the walk-forward backtest to the KFP UI: its overall scores, and its plots inline as Markdown."""
+    from soccerpredict.models.plots import image_data_uri
+
     overall = json.loads(Path(backtest_report.path).read_text())["overall"]
     for name in ("rps", "log_loss", "bench_rps", "rps_diff", "rps_diff_lo", "rps_diff_hi"):
         if name in overall and overall[name] is not None:
             metrics.log_metric(f"backtest_{name}", float(overall[name]))
+    lines = ["# Walk-forward backtest", ""]
+    for png in sorted(Path(plots.path).glob("*.png")):
+        lines += [f"![{png.stem.replace('_', ' ')}]({image_data_uri(png)})", ""]
+    Path(markdown.path).write_text("\n".join(lines))
+
+
+def images_html(folder: Path, *, title: str) -> str:
+    """A self-contained HTML page showing every PNG of ``folder`` (as data URIs), in name order."""
+    from html import escape
+
+    from soccerpredict.models.plots import image_data_uri
+
+    images = "".join(
+        f'<figure><img alt="{escape(png.stem)}" src="{image_data_uri(png)}"></figure>'
+        for png in sorted(folder.glob("*.png"))
+    )
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>" + (
+        f"<body><h1>{escape(title)}</h1>{images}</body></html>"
+    )
+
+
+def publish_images(plots: Any, html: Any, *, title: str) -> None:
+    """Write the PNGs of the ``plots`` artifact (a folder) into the HTML output ``html`` for the KFP UI."""
+    Path(html.path).write_text(images_html(Path(plots.path), title=title))

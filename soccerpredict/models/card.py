@@ -15,11 +15,15 @@ out when missing:
 - ``predictions``: :func:`~soccerpredict.models.backtest.walk_forward` frame (``p_home``.. and ``y``) for the
   reliability diagram; ``benchmark_probs``: ``(n, 3)`` array aligned with it
 - ``warnings``: messages of :func:`~soccerpredict.models.backtest.leak_check`
+- ``backtest_plots`` / ``importance_plots``: ``(title, png path)`` pairs of
+  :func:`~soccerpredict.models.plots.write_backtest_plots` / :func:`~soccerpredict.models.plots.write_importance_plot`;
+  each PNG is copied next to the card and linked from it
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -27,15 +31,13 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from soccerpredict.data.columns import OUTCOMES
-from soccerpredict.models.metrics import METRIC_DESCRIPTIONS, METRICS, PROB_COLUMNS, reliability_curve
+from soccerpredict.models.metrics import METRIC_DESCRIPTIONS, METRICS, PROB_COLUMNS
 
 __all__ = ["CARD_NAME", "RELIABILITY_PNG", "RPS_BY_DIVISION_PNG", "render_model_card"]
 
 CARD_NAME: Final = "model_card.md"
 RELIABILITY_PNG: Final = "reliability.png"
 RPS_BY_DIVISION_PNG: Final = "rps_by_division.png"
-_OUTCOME_NAMES: Final = ("home win", "draw", "away win")
 
 _CAVEATS: Final = (
     "Scores are from a walk-forward backtest: each test season was predicted by a model trained only on "
@@ -182,6 +184,44 @@ def _calibration_section(report: Mapping[str, Any], plot: Path | None) -> list[s
     return lines
 
 
+def _figures(figures: Sequence[tuple[str, Path]], out_dir: Path) -> list[str]:
+    """Copy each ``(title, png)`` next to the card and embed it by a relative link."""
+    lines = []
+    for title, source in figures:
+        target = out_dir / source.name
+        if source.resolve() != target.resolve():
+            shutil.copyfile(source, target)
+        lines += [f"![{title}]({target.name})", ""]
+    return lines
+
+
+def _backtest_section(figures: Sequence[tuple[str, Path]], out_dir: Path) -> list[str]:
+    if not figures:
+        return []
+    return [
+        "## Walk-forward backtest",
+        "",
+        "Each backtest season predicted by the selected model trained only on earlier seasons; the difference "
+        "to the closing market is per match, with its paired bootstrap 95% interval (below zero: the model is "
+        "better).",
+        "",
+        *_figures(figures, out_dir),
+    ]
+
+
+def _importance_section(figures: Sequence[tuple[str, Path]], out_dir: Path) -> list[str]:
+    if not figures:
+        return []
+    return [
+        "## Feature importance",
+        "",
+        "How much the final model's log-loss on the test seasons grows when one feature's values are shuffled "
+        "(permutation importance; near zero: the model hardly uses the feature).",
+        "",
+        *_figures(figures, out_dir),
+    ]
+
+
 def _tuning_section(tuning: Mapping[str, Mapping[str, Any]], chosen: str | None) -> list[str]:
     if not tuning:
         return []
@@ -222,27 +262,14 @@ def _warnings_section(warnings: Sequence[str]) -> list[str]:
 
 
 def _plot_reliability(predictions: pd.DataFrame, benchmark: np.ndarray | None, path: Path) -> Path:
-    # A bare Figure renders with Agg and leaves pyplot's global backend alone (no display on CI or in pods).
-    from matplotlib.figure import Figure
+    from soccerpredict.models.plots import draw_reliability, reliability_bins
 
-    probs, y = predictions[list(PROB_COLUMNS)].to_numpy(float), predictions["y"].to_numpy(np.int64)
-    fig = Figure(figsize=(12, 4))
-    axes = fig.subplots(1, len(OUTCOMES), sharey=True)
-    for k, ax in enumerate(axes):
-        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
-        for label, source in (("model", probs), ("market", benchmark)):
-            if source is None:
-                continue
-            usable = np.isfinite(source).all(axis=1)
-            pred, obs, _ = reliability_curve(source[usable, k], y[usable] == k, strategy="quantile")
-            ax.plot(pred, obs, marker="o", label=label)
-        ax.set(title=_OUTCOME_NAMES[k], xlabel="forecast probability", xlim=(0, 1), ylim=(0, 1))
-    axes[0].set_ylabel("observed frequency")
-    axes[0].legend(loc="upper left")
-    fig.suptitle("Reliability (10 equal-mass bins per outcome)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    y = predictions["y"].to_numpy(np.int64)
+    curves = [reliability_bins(predictions[list(PROB_COLUMNS)], y).assign(forecaster="model")]
+    if benchmark is not None:
+        curves.append(reliability_bins(benchmark, y).assign(forecaster="market"))
+    title = "Reliability on the test seasons (10 equal-mass bins per outcome)"
+    return draw_reliability(pd.concat(curves, ignore_index=True), path, title=title)
 
 
 def _column(records: list[dict[str, Any]], key: str) -> np.ndarray:
@@ -251,7 +278,10 @@ def _column(records: list[dict[str, Any]], key: str) -> np.ndarray:
 
 def _plot_rps_by_division(records: list[dict[str, Any]], path: Path) -> Path:
     """Left: RPS of model and market per division; right: their difference with its 95% interval."""
+    # A bare Figure renders with Agg and leaves pyplot's global backend alone (no display on CI or in pods).
     from matplotlib.figure import Figure
+
+    from soccerpredict.models.plots import save_png
 
     divisions = [str(r.get("div")) for r in records]
     x = np.arange(len(divisions))
@@ -272,8 +302,7 @@ def _plot_rps_by_division(records: list[dict[str, Any]], path: Path) -> Path:
     right.axhline(0.0, color="black", linewidth=0.8)
     right.set(xticks=x, xticklabels=divisions, ylabel="model − market RPS", title="Difference (95% interval)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    return save_png(fig, path)
 
 
 def _plots(ev: Mapping[str, Any], out_dir: Path) -> tuple[Path | None, Path | None]:
@@ -305,6 +334,8 @@ def render_model_card(evaluation: Mapping[str, Any], *, out_dir: Path) -> Path:
         *_metrics_section(evaluation),
         *_division_section(evaluation, by_division),
         *_calibration_section(evaluation.get("calibration") or {}, reliability),
+        *_backtest_section(list(evaluation.get("backtest_plots") or []), out_dir),
+        *_importance_section(list(evaluation.get("importance_plots") or []), out_dir),
         *_tuning_section(evaluation.get("tuning") or {}, name),
         *_params_section(evaluation.get("params") or {}),
         *_warnings_section(list(evaluation.get("warnings") or [])),

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
+    "DIFFERENCE_PLOTS",
+    "IMPORTANCE_PLOT",
+    "MODEL_LABEL",
     "OUTCOME_NAMES",
+    "RELIABILITY_DATA",
     "draw_importance",
     "draw_market_differences",
     "draw_reliability",
@@ -34,14 +38,25 @@ __all__ = [
     "importance_table",
     "inline_images",
     "market_differences",
+    "plot_title",
     "plots_markdown",
     "reliability_bins",
+    "save_png",
     "write_backtest_plots",
+    "write_importance_plot",
     "write_plot_data",
 ]
 
 #: The columns of :func:`market_differences` besides the grouping column.
 DIFFERENCE_COLUMNS: Final = ("n_bench", "rps_diff", "rps_diff_lo", "rps_diff_hi")
+#: File names (without suffix) of the backtest's model-minus-market plots, by grouping column.
+DIFFERENCE_PLOTS: Final = {"season": "rps_diff_by_season", "div": "rps_diff_by_division"}
+#: The data of every reliability diagram of a backtest, one row per forecaster, outcome and bin.
+RELIABILITY_DATA: Final = "reliability.csv"
+#: The label of the pipeline's one forecaster in the backtest plots (its reliability diagram: reliability_model.png).
+MODEL_LABEL: Final = "model"
+#: File name (without suffix) of the feature-importance plot and its data.
+IMPORTANCE_PLOT: Final = "importance"
 #: Outcome names in the order of ``y`` (0, 1, 2) and of the probability columns.
 OUTCOME_NAMES: Final = ("home win", "draw", "away win")
 _DPI: Final = 100
@@ -115,7 +130,8 @@ def write_plot_data(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_png(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as PNG at the fixed resolution, without metadata (same figure, same bytes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=_DPI, metadata=_PNG_METADATA)
     return path
@@ -156,7 +172,7 @@ def draw_market_differences(
     ax.grid(axis="y", alpha=0.3)
     if series:
         ax.legend(loc="best")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def draw_reliability(table: pd.DataFrame, path: Path, *, title: str, series: str = "forecaster") -> Path:
@@ -176,20 +192,21 @@ def draw_reliability(table: pd.DataFrame, path: Path, *, title: str, series: str
     axes[0].set_ylabel("observed frequency")
     axes[0].legend(loc="upper left")
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def draw_importance(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     """Horizontal bars of permutation importance (largest on top) with ± one standard deviation."""
-    fig = _new_figure(8.0, max(3.0, 0.32 * len(table) + 1.5))
+    fig = _new_figure(9.0, max(3.0, 0.32 * len(table) + 1.5))
     ax = fig.subplots()
     y = np.arange(len(table))[::-1]
     ax.barh(y, table["importance"].to_numpy(float), xerr=table["std"].to_numpy(float), capsize=3, color="tab:blue")
     ax.set_yticks(y, table["feature"].tolist())
     ax.axvline(0.0, color="black", linewidth=0.8)
-    ax.set(title=title, xlabel="increase in log-loss when the feature is shuffled (± 1 sd)")
+    ax.set(xlabel="increase in log-loss when the feature is shuffled (± 1 sd)")
+    fig.suptitle(title)  # centred on the figure: long feature names push the axes right
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def image_data_uri(path: Path) -> str:
@@ -207,18 +224,33 @@ def inline_images(markdown: str, folder: Path) -> str:
     return _IMAGE_LINK.sub(replace, markdown)
 
 
+def plot_title(stem: str) -> str:
+    """The title of a plot by its file name (without suffix), as written by the functions below."""
+    by = {v: k for k, v in DIFFERENCE_PLOTS.items()}
+    if stem in by:
+        return f"Model minus closing market RPS by {'division' if by[stem] == 'div' else by[stem]}"
+    if stem.startswith("reliability_"):
+        label = stem.removeprefix("reliability_")
+        return f"Reliability: {label} against the closing market (10 equal-mass bins per outcome)"
+    if stem == IMPORTANCE_PLOT:
+        return "Permutation importance of the final model"
+    return stem.replace("_", " ")
+
+
 def write_backtest_plots(
     predictions: Mapping[str, pd.DataFrame], market_probs: ArrayLike, folder: Path, *, n_boot: int, seed: int
 ) -> list[tuple[str, str]]:
     """Draw the backtest's plots into ``folder``, each PNG with its data as CSV; return ``(title, file)`` pairs.
 
     Args:
-        predictions: track name -> :func:`~soccerpredict.models.backtest.walk_forward` frame, all of the same
-            matches in the same order as ``market_probs`` (NaN rows where the market has no closing odds).
+        predictions: forecaster label (a track, or ``model``) -> :func:`~soccerpredict.models.backtest.walk_forward`
+            frame, all of the same matches in the same order as ``market_probs`` (NaN rows where the market has
+            no closing odds). Each label gets its reliability diagram, ``reliability_<label>.png``.
     """
     market = np.asarray(market_probs, dtype=float)
     written: list[tuple[str, str]] = []
     for by, label in (("season", "season"), ("div", "division")):
+        name = DIFFERENCE_PLOTS[by]
         table = pd.concat(
             [
                 market_differences(preds, market, by, n_boot=n_boot, seed=seed).assign(track=track)
@@ -226,21 +258,29 @@ def write_backtest_plots(
             ],
             ignore_index=True,
         )
-        name = f"rps_diff_by_{label}"
         write_plot_data(table, folder / f"{name}.csv")
-        title = f"Model minus closing market RPS by {label}"
+        title = plot_title(name)
         draw_market_differences(table, by, folder / f"{name}.png", title=title, series="track", xlabel=label)
         written.append((title, f"{name}.png"))
     some = next(iter(predictions.values()))
     curves = [reliability_bins(market, some["y"]).assign(forecaster="closing market")]
     for track, preds in predictions.items():
         curves.append(reliability_bins(preds[list(PROB_COLUMNS)], preds["y"]).assign(forecaster=track))
-        title = f"Reliability of the {track} track (10 equal-mass bins per outcome)"
+        title = plot_title(f"reliability_{track}")
         rows = pd.concat([curves[0], curves[-1]], ignore_index=True)
         draw_reliability(rows, folder / f"reliability_{track}.png", title=title)
         written.append((title, f"reliability_{track}.png"))
-    write_plot_data(pd.concat(curves, ignore_index=True), folder / "reliability.csv")
+    write_plot_data(pd.concat(curves, ignore_index=True), folder / RELIABILITY_DATA)
     return written
+
+
+def write_importance_plot(rows: Sequence[Mapping[str, Any]], folder: Path, *, top: int = 20) -> tuple[str, str]:
+    """Draw the permutation importance of the final model into ``folder`` (PNG and CSV); return its title and file."""
+    table = importance_table(rows, top=top)
+    write_plot_data(table, folder / f"{IMPORTANCE_PLOT}.csv")
+    title = f"{plot_title(IMPORTANCE_PLOT)} (top {len(table)} features)"
+    draw_importance(table, folder / f"{IMPORTANCE_PLOT}.png", title=title)
+    return title, f"{IMPORTANCE_PLOT}.png"
 
 
 def plots_markdown(plots: Sequence[tuple[str, str]], *, prefix: str = "") -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,27 @@ def test_records_are_accepted_instead_of_a_frame(evaluation: dict[str, Any], tmp
     records = pd.DataFrame(evaluation["by_division"]).to_dict(orient="records")
     text = render_model_card({**evaluation, "by_division": records}, out_dir=tmp_path).read_text()
     assert "| E0 |" in text and "| I1 |" in text
+
+
+def test_backtest_and_importance_plots_are_copied_next_to_the_card_and_linked(
+    evaluation: dict[str, Any], tmp_path: Path
+) -> None:
+    from soccerpredict.models.plots import write_backtest_plots, write_importance_plot
+
+    plots = tmp_path / "stage_outputs"
+    preds, market = evaluation["predictions"], evaluation["benchmark_probs"]
+    backtest = write_backtest_plots({"model": preds}, market, plots / "backtest", n_boot=50, seed=0)
+    importance = write_importance_plot([{"feature": "elo_diff", "log_loss_increase": 0.02, "std": 0.001}], plots)
+    figures = {
+        "backtest_plots": [(title, plots / "backtest" / name) for title, name in backtest],
+        "importance_plots": [(importance[0], plots / importance[1])],
+    }
+    card = render_model_card({**evaluation, **figures}, out_dir=tmp_path / "card")
+    text = card.read_text()
+    assert "## Walk-forward backtest" in text and "## Feature importance" in text
+    links = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", text)
+    assert {"rps_diff_by_season.png", "rps_diff_by_division.png", "reliability_model.png", "importance.png"} <= set(
+        links
+    )
+    for link in links:  # relative, next to the card, and a PNG
+        assert "/" not in link and (card.parent / link).read_bytes().startswith(PNG_MAGIC)
