@@ -1,7 +1,8 @@
-"""`dvc plots show` (the real dvc binary, no network) renders every plot the checked-in dvc.yaml declares.
+"""`dvc plots show` and `dvc plots diff` (the real dvc binary, no network) render the plots dvc.yaml declares.
 
 The plot files are written by the same functions and under the same names as the backtest and explain
-stages write them, into a throw-away DVC project holding a copy of dvc.yaml.
+stages write them, into a throw-away DVC project holding a copy of dvc.yaml. (In the diff test the files of
+the earlier revision are committed to git, not pushed to a DVC cache: what is tested is the declaration.)
 """
 
 from __future__ import annotations
@@ -85,3 +86,24 @@ def test_dvc_plots_show_renders_every_declared_plot(project: Path) -> None:
     assert html.returncode == 0, html.stderr
     assert (project / "rendered" / "index.html").is_file()
     assert len(list((project / "rendered" / "static").glob("*.png"))) == sum(isinstance(e, str) for e in declared)
+
+
+def test_dvc_plots_diff_compares_a_revision_with_the_workspace(project: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(project, repo, ignore=shutil.ignore_patterns("rendered", "dvc_plots", ".dvc"))
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True, capture_output=True, timeout=60)
+    assert _dvc(repo, "init", "-q").returncode == 0
+    for command in (["add", "-A"], ["commit", "-q", "-m", "a run"]):
+        subprocess.run([*git, *command], cwd=repo, check=True, capture_output=True, timeout=60)
+    importance = repo / WORKDIR / stage_by_name("explain").outputs["importance_plots"] / "importance.csv"
+    importance.write_text(importance.read_text().replace("feature_3,0.030000", "feature_3,0.050000"))
+
+    diffed = _dvc(repo, "plots", "diff", "HEAD", "--json")
+    assert diffed.returncode == 0, diffed.stderr
+    report = json.loads(diffed.stdout)
+    assert not report.get("errors"), report.get("errors")
+    (plot,) = report["data"]["importance"]
+    assert set(plot["revisions"]) == {"HEAD", "workspace"}
+    values = {(row["rev"], row["feature"]): row["importance"] for row in plot["content"]["data"]["values"]}
+    assert values[("HEAD", "feature_3")] == "0.030000" and values[("workspace", "feature_3")] == "0.050000"
