@@ -16,6 +16,7 @@ task id the backend does not know is one never accepted, expired or lost with th
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu import Queue
@@ -30,6 +31,8 @@ __all__ = [
     "TASK_INVALIDATE_CACHE",
     "TASK_PREDICT_MATCHES",
     "TASK_SCORE_BATCH",
+    "VISIBILITY_MARGIN_SECONDS",
+    "broker_redelivers",
     "make_celery",
     "make_publisher",
     "record_submitted",
@@ -45,6 +48,11 @@ TASK_INVALIDATE_CACHE: Final = "soccerpredict.invalidate_cache"
 SUBMITTED: Final = "SUBMITTED"
 #: How much longer than the hard time limit a Redis/SQS broker waits before it redelivers an unacked job.
 VISIBILITY_MARGIN_SECONDS: Final = 300
+#: Broker URL schemes whose transport redelivers an unacked message after a visibility timeout.
+_VISIBILITY_TRANSPORTS: Final = frozenset({"redis", "rediss", "sentinel", "sqs"})
+#: Broker URL schemes whose transport never gives back a message fetched by a worker that was then killed
+#: (measured for SQLAlchemy and filesystem: tests/service/test_worker_redelivery.py, docs/architecture.md).
+_AT_MOST_ONCE_TRANSPORTS: Final = frozenset({"sqla", "sqlalchemy", "filesystem", "memory"})
 
 #: Publishing is done while an HTTP client waits: give up fast so a dead broker becomes a 503, not a hang.
 PUBLISH_RETRY_POLICY: Final = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -79,8 +87,7 @@ def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
         task_reject_on_worker_lost=True,  # prefork: a killed child process requeues its job instead of failing it
         task_time_limit=settings.task_time_limit,
         task_soft_time_limit=settings.task_soft_limit,
-        # Redis/SQS redeliver an unacked job after this; it must outlast the longest job, or it would run twice.
-        broker_transport_options={"visibility_timeout": visibility_timeout(settings)},
+        broker_transport_options=_transport_options(settings),
         worker_prefetch_multiplier=1,
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
@@ -99,6 +106,26 @@ def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
 def visibility_timeout(settings: Settings) -> int:
     """Seconds a Redis/SQS broker waits for an unacked job before it gives the job to another worker."""
     return settings.task_time_limit + VISIBILITY_MARGIN_SECONDS
+
+
+def _scheme(broker_url: str) -> str:
+    return urlsplit(broker_url).scheme.split("+", 1)[0]
+
+
+def broker_redelivers(broker_url: str) -> bool:
+    """Whether this broker gives a job back to the queue when the worker that fetched it dies."""
+    return _scheme(broker_url) not in _AT_MOST_ONCE_TRANSPORTS
+
+
+def _transport_options(settings: Settings) -> dict[str, Any]:
+    # Redis/SQS redeliver an unacked job after the visibility timeout: it must outlast the longest job, or the
+    # job would run twice. Only those transports get it: kombu's SQLAlchemy one hands its options to
+    # create_engine, which refuses an unknown argument.
+    return (
+        {"visibility_timeout": visibility_timeout(settings)}
+        if _scheme(settings.broker) in _VISIBILITY_TRANSPORTS
+        else {}
+    )
 
 
 def record_submitted(app: Celery, task_id: str) -> None:

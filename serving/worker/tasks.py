@@ -7,12 +7,15 @@
 Results are JSON (the app accepts nothing else). A predictor that is down or slow is retried a
 couple of times; unknown match ids are not an error of the job but are listed in its result.
 A job also stops itself at its soft time limit between two predictor calls: the solo pool the
-worker runs with locally enforces neither time limit (prefork enforces both).
+worker runs with locally enforces neither time limit (prefork enforces both). Jobs on ``ml`` record
+when they started (``started_at`` in their STARTED state), so a status read can tell a job whose
+worker died from one still running.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from typing import Any, Final
@@ -56,6 +59,13 @@ def _rows(match_ids: Sequence[str], result: InferResult) -> list[dict[str, Any]]
     ]
 
 
+def _mark_started(task: Task) -> None:
+    # Celery's own STARTED holds pid and hostname; the start time lets a reader see the job outlive its limits.
+    if task.request.id and not task.request.is_eager:
+        meta = {"pid": os.getpid(), "hostname": task.request.hostname, "started_at": time.time()}
+        task.update_state(state="STARTED", meta=meta)
+
+
 def _deadline(task: Task) -> float:
     """When (``time.monotonic()``) this run of ``task`` must stop: its soft time limit from now."""
     limit = task.request.timelimit[1] if task.request.timelimit else None
@@ -84,6 +94,7 @@ def predict_matches(self: Task, match_ids: list[str]) -> dict[str, Any]:
     """Probabilities (p_home, p_draw, p_away) per match id; ids without features go to ``unknown``."""
     ids = [str(m) for m in match_ids]
     _check_size(ids)
+    _mark_started(self)
     deadline = _deadline(self)
     unknown: list[str] = []
     try:
@@ -102,6 +113,7 @@ def predict_matches(self: Task, match_ids: list[str]) -> dict[str, Any]:
 def score_batch(self: Task, rows: list[list[float]]) -> dict[str, Any]:
     """Probabilities for feature rows in the order published in the model metadata."""
     _check_size(rows)
+    _mark_started(self)
     try:
         with _client(self) as client:
             result = client.infer_features(rows)
