@@ -22,7 +22,7 @@ ROUTES: dict[tuple[str, str], set[int]] = {
     ("get", "/predict/predictions/"): {401, 413, 503},
     ("get", "/predict/precomputed/{match_id}"): {401, 404, 413, 503},
     ("get", "/predict/cards/"): {401, 413, 503},
-    ("get", "/monitoring/task_status/{task_id}"): {401, 413, 503},
+    ("get", "/monitoring/task_status/{task_id}"): {401, 404, 413, 503},
     ("get", "/monitoring/drift"): {401, 413, 503},
     ("get", "/monitoring/drift/report"): {401, 413, 503},
     ("get", "/monitoring/model"): {401, 413, 503, 504},

@@ -121,7 +121,7 @@ def _wait_for_task(client: TestClient, task_id: str, timeout: float = 40.0) -> d
         response = client.get(f"/monitoring/task_status/{task_id}", headers=HEADERS)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
-        if body["status"] != "pending" or time.monotonic() > deadline:
+        if body["status"] not in ("queued", "running") or time.monotonic() > deadline:
             return body
         time.sleep(0.1)
 

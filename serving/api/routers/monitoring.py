@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Annotated, Any, Final
 
 from celery import Celery
@@ -15,13 +16,20 @@ from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
 from serving.api.routers import ServicesDep, error_responses
 from serving.api.routers.predict import snapshot_or_503
 from serving.api.schemas import DriftSummary, ModelInfo, TaskStatus, TensorSpec
+from serving.worker.app import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
 
 __all__ = ["router"]
 
 log = logging.getLogger(__name__)
 
 NO_DRIFT: Final = "no drift report published yet, run the pipeline (stage monitor_drift)"
-_PENDING_STATES: Final = frozenset({"PENDING", "RECEIVED", "STARTED", "RETRY"})
+#: Celery states by what they tell a client. PENDING is Celery's answer for any id its backend does not hold.
+_QUEUED_STATES: Final = frozenset({SUBMITTED, "RECEIVED"})
+_RUNNING_STATES: Final = frozenset({"STARTED", "RETRY"})
+UNKNOWN_TASK: Final = (
+    "unknown task id: never accepted, expired (results are kept 24 h), or lost with the result backend; "
+    "submit the job again"
+)
 _TASK_ID_PATTERN: Final = r"^[A-Za-z0-9-]{1,64}$"
 
 router = APIRouter(
@@ -31,14 +39,48 @@ router = APIRouter(
 )
 
 
-def _task_status(task_id: str, app: Celery) -> TaskStatus:
-    # Blocking: it reads the result backend. Called in a worker thread (Celery backends are per thread).
+def _stalled_since(info: Any, app: Celery, now: float) -> float | None:
+    """When a STARTED job started, if that is longer ago than any live worker would still be running it."""
+    started = info.get("started_at") if isinstance(info, dict) else None
+    limit = app.conf.task_time_limit
+    if not isinstance(started, int | float) or not limit:
+        return None
+    return float(started) if now - started > limit + VISIBILITY_MARGIN_SECONDS else None
+
+
+def _stalled(task_id: str, started: float, app: Celery) -> TaskStatus:
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
+    if broker_redelivers(str(app.conf.broker_url)):
+        # Its worker died; the broker gave (or, Redis/SQS, will give) the job to the next worker.
+        return TaskStatus(task_id=task_id, status="queued", state="STARTED")
+    reason = (
+        f"lost: the worker that started it at {since} stopped before finishing, and the embedded broker "
+        "does not give a job back; submit it again"
+    )
+    return TaskStatus(task_id=task_id, status="failed", state="STARTED", reason=reason)
+
+
+def _task_status(task_id: str, app: Celery, now: float | None = None) -> TaskStatus:
+    """Where a job stands, from the result backend (blocking: call it in a worker thread).
+
+    The facade records every job it accepts before publishing it (state SUBMITTED), so PENDING,
+    Celery's word for "not in the backend", is an id never accepted, expired, or lost with a
+    restarted backend: ``unknown``, never a job waiting forever. A job STARTED longer ago than its
+    hard time limit plus the visibility margin lost its worker: ``queued`` again where the broker
+    redelivers, ``failed`` on the embedded broker, which cannot.
+    """
     result = AsyncResult(task_id, app=app)
     state = str(result.state)
     if state == "SUCCESS":
         return TaskStatus(task_id=result.id, status="done", state=state, result=result.result)
-    if state in _PENDING_STATES:
-        return TaskStatus(task_id=result.id, status="pending", state=state)
+    if state == "PENDING":
+        return TaskStatus(task_id=result.id, status="unknown", state=state, reason=UNKNOWN_TASK)
+    if state in _QUEUED_STATES:
+        return TaskStatus(task_id=result.id, status="queued", state=state)
+    if state == "STARTED" and (started := _stalled_since(result.info, app, time.time() if now is None else now)):
+        return _stalled(result.id, started, app)
+    if state in _RUNNING_STATES:
+        return TaskStatus(task_id=result.id, status="running", state=state)
     error: Any = result.result
     reason = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
     return TaskStatus(task_id=result.id, status="failed", state=state, reason=reason)
@@ -48,20 +90,23 @@ def _task_status(task_id: str, app: Celery) -> TaskStatus:
     "/monitoring/task_status/{task_id}",
     summary="Status of an async job",
     response_model=TaskStatus,
-    responses=error_responses(503, d503="The result backend is unavailable."),
+    responses=error_responses(404, 503, d404=UNKNOWN_TASK, d503="The result backend is unavailable."),
 )
 async def task_status(
     task_id: Annotated[str, Path(pattern=_TASK_ID_PATTERN, examples=["5f0c6f0e-8a44-4f43-9d43-3f1d1c1b2a11"])],
     services: ServicesDep,
 ) -> TaskStatus:
-    """pending, done (with the result) or failed (with the reason)."""
+    """queued, running, done (with the result) or failed (with the reason); 404 for an unknown or expired id."""
     try:
-        return await asyncio.to_thread(_task_status, task_id, services.celery)
+        answer = await asyncio.to_thread(_task_status, task_id, services.celery)
     except Exception as exc:  # the backend's own error types vary (redis, SQLAlchemy, amqp)
         log.warning("cannot read task %s from the result backend: %s", task_id, exc)
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, detail="the result backend is unavailable; retry later"
         ) from exc
+    if answer.status == "unknown":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=UNKNOWN_TASK)
+    return answer
 
 
 @router.get(
