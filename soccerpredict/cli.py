@@ -372,7 +372,9 @@ def backtest(
 
     Reads the matches already in the database (load them with `soccerpredict ingest football-data`).
     Writes backtest.md, by_group.csv, predictions.parquet, goals.json and the plots backtest.md embeds (PNG,
-    each with its data as CSV); exits 0 whether or not the quality goals are met (the report says which are).
+    each with its data as CSV; the permutation importance is that of each track's final model, the one
+    trained for the last test season, on that season); exits 0 whether or not the quality goals are met (the
+    report says which are).
     """
     import json
     import sys
@@ -380,7 +382,7 @@ def backtest(
     import pandas as pd
 
     from soccerpredict.data.repository import load_match_frame
-    from soccerpredict.models.plots import plots_markdown, write_backtest_plots
+    from soccerpredict.models.plots import plots_markdown, write_backtest_plots, write_importance_plot
     from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
 
     settings = _settings()
@@ -410,6 +412,7 @@ def backtest(
         name.removeprefix("model:"): preds for name, preds in result.predictions.items() if name.startswith("model:")
     }
     plots = write_backtest_plots(tracks_predictions, result.market, folder, n_boot=n_boot, seed=config.seed)
+    plots += [write_importance_plot(rows, folder, stem=f"importance_{t}") for t, rows in result.importance.items()]
     markdown = render_study_markdown(result, command=command) + "\n".join(["", "## Plots", "", *plots_markdown(plots)])
     (folder / "backtest.md").write_text(markdown)
     result.by_group.to_csv(folder / "by_group.csv", index=False)
