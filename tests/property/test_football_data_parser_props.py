@@ -95,6 +95,18 @@ def test_junk_in_one_result_cell_rejects_that_row_only(rows: list[str], data: st
     assert victim + 2 not in set(parsed.matches["line"])
 
 
+@FAST
+@given(rows=match_rows(), data=st.data())
+def test_a_file_cut_anywhere_in_its_last_row_rejects_that_row_only(rows: list[str], data: st.DataObject) -> None:
+    content = ("\n".join([HEADER, *rows]) + "\n").encode()
+    last = len(rows[-1]) + 1  # the last row and its line break
+    cut = data.draw(st.integers(1, last - 1), label="bytes of the last row kept")
+    parsed = parse_football_data(content[: len(content) - last + cut], source="cut.csv")
+    assert [(r.line, r.scope) for r in parsed.rejections] == [(len(rows) + 1, "row")]
+    assert parsed.rejections[0].reason.startswith("truncated row:")
+    assert list(parsed.matches["line"]) == list(range(2, len(rows) + 1))
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     content=st.binary(max_size=400)

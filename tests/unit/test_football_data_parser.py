@@ -112,11 +112,13 @@ def test_every_real_file_parses_with_plausible_counts(shared_data: Path) -> None
         totals.update(matches=len(matches), blank=parsed.blank_rows, odds=len(parsed.odds))
         totals.update(matches["status"])
         rules.update(r.reason.split(":")[0] for r in parsed.rejections)
-    assert totals["matches"] == 212_619 and totals["finished"] == 212_618 and totals["scheduled"] == 1
+    # No row is short of its match columns and every file ends with a line break: nothing is cut or truncated.
+    assert totals["matches"] == totals["finished"] == 212_618 and totals["scheduled"] == 0
     assert totals["blank"] == 19_865  # as counted in the archive's README
-    assert totals["odds"] == 1_819_599
+    assert totals["odds"] == 1_819_590
     assert rules == {
         "FTR inconsistent with score": 3,  # EC 2005/06 rows 449-452: FTR "D" for 4-0, 2-0, 2-1
+        "incomplete result": 1,  # G1 2018/19 Panathinaikos-Olympiakos: abandoned, only a half-time 0-3
         "odds overround out of range": 164,
         "odds incomplete": 22,
         "odds price not above 1.0": 11,  # ten B365H of "0", one MaxCA of "0"
@@ -193,19 +195,20 @@ def test_blank_rows_are_counted_not_rejected_and_lines_stay_physical() -> None:
 def test_quoted_multiline_field_keeps_later_line_numbers() -> None:
     header = "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,Referee"
     parsed = parse(
-        header, 'E0,12/08/2023,Arsenal,Forest,2,1,H,"M Oliver,', 'assisted"', "E0,12/08/2023,Everton,Fulham,0,x,A"
+        header, 'E0,12/08/2023,Arsenal,Forest,2,1,H,"M Oliver,', 'assisted"', "E0,12/08/2023,Everton,Fulham,0,x,A,"
     )
     assert parsed.matches.iloc[0]["referee"] == "M Oliver,\nassisted"
     assert [str(r) for r in parsed.rejections] == ["test.csv:4: invalid goals: FTAG is 'x', not a whole number >= 0"]
 
 
-def test_short_and_long_rows_are_cut_to_the_header() -> None:
-    short = "E0,12/08/2023,Arsenal,Forest,2,1,H"  # no half-time score, no odds
+def test_rows_short_only_of_trailing_betting_columns_load_and_long_rows_are_cut() -> None:
+    # As in the real 2002/03 files: every match column is there, the last bookmakers' cells are left off.
+    short = "E0,12/08/2023,Arsenal,Forest,2,1,H,1,0,H"
     long = "E0,12/08/2023,Everton,Fulham,0,1,A,0,0,D,2.2,3.3,3.5,9,9,9,junk"
     parsed = parse(HEADER + ",,,", short, long)
     assert parsed.rejections == []
     arsenal, everton = parsed.matches.iloc[0], parsed.matches.iloc[1]
-    assert pd.isna(arsenal["hthg"]) and arsenal["htr"] is None
+    assert (arsenal["hthg"], arsenal["htr"]) == (1, "H")
     assert (everton["ftag"], everton["htr"]) == (1, "D")
     assert list(parsed.odds["match_id"]) == [everton["match_id"]]
 
@@ -280,6 +283,96 @@ def test_shipped_aliases_merge_real_spelling_variants() -> None:
     assert set(parsed.matches["home_team"]) | set(parsed.matches["away_team"]) == {"St Pauli", "Mainz"}
     unaliased = parse_football_data(csv_bytes(*lines), source="x.csv", teams=TeamNames())
     assert set(unaliased.matches["home_team"]) == {"St. Pauli", "Mainz"}
+
+
+# ------------------------------------------------------------------------------------- broken files
+
+FIXTURE_HEADER = "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,B365H,B365D,B365A"
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        # Five fields of a results row: no result columns at all. It is not a fixture.
+        (
+            "E0,12/08/2023,15:00,Leeds,Hull",
+            "short row: 5 fields where the header has 14; FTHG, FTAG, FTR, HTHG, … missing",
+        ),
+        (
+            "E0,12/08/2023,15:00,Leeds,Hull,1,0",
+            "short row: 7 fields where the header has 14; FTR, HTHG, HTAG, HTR missing",
+        ),
+        ("E0,12/08/2023,15:00,Leeds,Hull,1,0,H,0,0", "short row: 10 fields where the header has 14; HTR missing"),
+    ],
+)
+def test_a_row_cut_before_its_match_columns_is_rejected_not_scheduled(row: str, reason: str) -> None:
+    fixture = "E0,13/08/2023,15:00,Leeds,Hull,,,,,,,2.1,3.4,3.5"  # a genuine fixture: every column, results empty
+    parsed = parse(FIXTURE_HEADER, ROW_A.replace("12/08/2023,", "12/08/2023,15:00,"), row, fixture)
+    assert [(r.line, r.reason, r.scope) for r in parsed.rejections] == [(3, reason, "row")]
+    assert list(parsed.matches["line"]) == [2, 4]
+    assert list(parsed.matches["status"]) == ["finished", "scheduled"]
+
+
+def test_a_half_time_score_without_a_full_time_one_is_not_a_fixture() -> None:
+    # G1 2018/19 Panathinaikos-Olympiakos: abandoned, half-time 0-3 recorded, full time empty.
+    parsed = parse(HEADER, ROW_A, "E0,13/08/2023,Leeds,Hull,,,,0,3,A,,,")
+    assert [(r.line, r.reason) for r in parsed.rejections] == [
+        (3, "incomplete result: FTHG, FTAG, FTR empty but HTHG '0', HTAG '3', HTR 'A' given")
+    ]
+    assert list(parsed.matches["status"]) == ["finished"]
+
+
+def test_statistics_without_a_result_are_not_a_fixture() -> None:
+    header = "Div,Date,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HS,AS"
+    parsed = parse(header, "E0,13/08/2023,Leeds,Hull,,,,12,7", "E0,14/08/2023,Leeds,Hull,,,,,")
+    assert [(r.line, r.reason) for r in parsed.rejections] == [
+        (2, "incomplete result: FTHG, FTAG, FTR empty but HS '12', AS '7' given")
+    ]
+    assert list(parsed.matches["status"]) == ["scheduled"]
+
+
+TRUNCATED = "truncated row: the file ends inside this row (no line break after it); re-download the file"
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "E0,13/08/2023,Brentford,Tottenham,2,2,D,2,1,H,3.1,3.6,2.",  # inside the last price
+        "E0,13/08/2023,Brentford,Tottenham,2,2,D,2,1,H,3.1",  # inside the prices: every match column there
+        "E0,13/08/2023,Brentford,Tottenham,2,2,D,2,1,H,3.1,3.6,2.25",  # whole, but the line break is missing
+        "E0,13/08/2023,Brentford,Totten",  # inside a team name
+        'E0,13/08/2023,Brentford,"Totten',  # inside a quoted field: csv reads it to the end of the file
+        'E0,13/08/2023,Brentford,"Tottenham\n',  # a quote never closed, then the last line break
+    ],
+)
+def test_a_file_cut_mid_line_rejects_its_last_row_and_loads_the_rest(cut: str) -> None:
+    content = csv_bytes(HEADER, ROW_A, ROW_B) + cut.encode()
+    parsed = parse_football_data(content, source="cut.csv")
+    assert [(str(r), r.scope) for r in parsed.rejections] == [(f"cut.csv:4: {TRUNCATED}", "row")]
+    assert list(parsed.matches["line"]) == [2, 3]
+
+
+def test_a_cut_cp1252_file_is_decoded_and_its_last_row_rejected() -> None:
+    content = csv_bytes(HEADER, "D1,12/08/2023,1. FC Köln,Düsseldorf,1,0,H,0,0,D,,,", encoding="cp1252")
+    content += "D1,13/08/2023,Mönchengladbach,Bayern Mü".encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    parsed = parse_football_data(content, source="cut.csv")
+    assert [r.line for r in parsed.rejections] == [3]
+    assert parsed.rejections[0].reason == TRUNCATED
+    assert list(parsed.matches["home_team"]) == ["1. FC Köln"]
+
+
+def test_rows_of_commas_at_the_end_without_a_line_break_are_blank_not_truncated() -> None:
+    content = csv_bytes(HEADER, ROW_A, ROW_B) + b",,,,,,,,,,,,"
+    parsed = parse_football_data(content, source="x.csv")
+    assert (parsed.rejections, parsed.blank_rows, len(parsed.matches)) == ([], 1, 2)
+
+
+def test_a_utf16_file_fails_to_parse_and_says_how_to_fix_it() -> None:
+    content = csv_bytes(HEADER, ROW_A, encoding="utf-16")
+    with pytest.raises(SourceParseError, match=r"UTF-16.*save it as UTF-8"):
+        parse_football_data(content, source="wide.csv")
 
 
 # ------------------------------------------------------------------------------------- whole-file errors

@@ -3,8 +3,10 @@
 Parsing is pure (bytes in, frames and rejections out) and vectorised with pandas/numpy; discovery
 and download are the I/O edge. The real files vary by era: 16 to ~106 columns, ``dd/mm/yy`` and
 ``dd/mm/yyyy`` dates, UTF-8 (with or without BOM) or Windows-1252, CRLF or LF, blank ``,,,,`` rows,
-rows shorter or longer than the header, quoted fields. Columns are looked up by name; a row or a
-bookmaker's prices that cannot be used become a :class:`Rejection` with its line and reason.
+rows without their trailing betting cells or longer than the header, quoted fields. Columns are looked up
+by name; a row or a bookmaker's prices that cannot be used become a :class:`Rejection` with its line and
+reason. A row that stops before the header's match columns end, and the last row of a file cut mid-line
+(no line break after it), are rejected: a broken file never loads a partial row silently.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from soccerpredict.errors import SourceError, SourceParseError
 __all__ = [
     "BOOKMAKERS",
     "LOOSE_OVERROUND_BOOKMAKERS",
+    "MATCH_SOURCE_COLUMNS",
+    "TRUNCATED_ROW",
     "OddsTriple",
     "SourceRef",
     "discover",
@@ -83,6 +87,15 @@ _TEAM_COLUMNS: Final = {"HomeTeam": "HT", "AwayTeam": "AT"}  # the 2000-2005 Gre
 _REQUIRED: Final = ("Date", "HomeTeam", "AwayTeam")
 #: Goal columns, in the order the parser reads them (full time first).
 GOALS: Final = ("FTHG", "FTAG", "HTHG", "HTAG")
+#: Every column read as the match itself. A row must reach the last of them in its header; only the betting
+#: columns after them may be left off (the real 2000-2004 files drop a row's trailing empty prices).
+MATCH_SOURCE_COLUMNS: Final = frozenset(
+    {"Div", "Date", "Time", *_TEAM_COLUMNS, *GOALS, "FTR", "HTR", "Referee", *STAT_SOURCE_COLUMNS}
+)
+#: Cells a fixture leaves empty besides the full-time result: a row with any of them filled has been played.
+_PLAYED_COLUMNS: Final = ("HTHG", "HTAG", "HTR", *STAT_SOURCE_COLUMNS)
+_UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+TRUNCATED_ROW: Final = "truncated row: the file ends inside this row (no line break after it); re-download the file"
 _DATE: Final = re.compile(r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4}|\d{2})")
 _YEARS: Final = (1850, 2200)
 _TIME: Final = re.compile(r"(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::[0-5]\d)?")
@@ -169,7 +182,10 @@ def read_source(ref: SourceRef, *, timeout: float) -> bytes:
 # ------------------------------------------------------------------------------------- reading a file
 
 
-def _decode(content: bytes) -> str:
+def _decode(content: bytes, source: str) -> str:
+    if content.startswith(_UTF16_BOMS):
+        # Read as cp1252 it would be a NUL between every character and no column found.
+        raise SourceParseError(f"{source} is UTF-16 encoded (a spreadsheet's 'Unicode text'); save it as UTF-8 CSV")
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]
     try:
@@ -193,14 +209,22 @@ class _Numbers:
 
 
 class _Table:
-    """A CSV's data rows, each cut or padded to the header's width; columns looked up by name."""
+    """A CSV's data rows, each cut or padded to the header's width; columns looked up by name.
 
-    def __init__(self, header: list[str], rows: list[list[str]], lines: list[int], blank_rows: int) -> None:
+    ``widths`` keeps each row's own number of fields; ``truncated`` says the last row ran into the end of
+    the file (no line break after it, or a quoted field never closed).
+    """
+
+    def __init__(
+        self, header: list[str], rows: list[list[str]], lines: list[int], blank_rows: int, *, truncated: bool = False
+    ) -> None:
         width = len(header)
         self.header = header
+        self.widths = np.array([len(row) for row in rows], dtype=np.int64)
         self.rows = [row if len(row) == width else (row + [""] * (width - len(row)))[:width] for row in rows]
         self.lines = np.asarray(lines, dtype=np.int64)
         self.blank_rows = blank_rows
+        self.truncated = truncated
         self._text: dict[str, np.ndarray] = {}
         self._index: dict[str, int] = {}
         for position, name in enumerate(header):
@@ -253,11 +277,13 @@ def _read_table(text: str, source: str) -> _Table:
     lines: list[int] = []
     blank = 0
     last_line = 0
+    last_is_row = False
     try:
         for record in reader:
             start, last_line = last_line + 1, reader.line_num
             # A normal row's first cell (Div) is filled, so the join only runs for suspect rows.
-            if not (record and record[0].strip()) and not "".join(record).strip():
+            last_is_row = bool(record and record[0].strip()) or bool("".join(record).strip())
+            if not last_is_row:
                 blank += header is not None
                 continue
             if header is None:
@@ -269,7 +295,17 @@ def _read_table(text: str, source: str) -> _Table:
         raise SourceParseError(f"{source} is not a readable CSV file (line {reader.line_num}): {exc}") from exc
     if header is None:
         raise SourceParseError(f"{source} is empty: no header row")
-    return _Table(header, rows, lines, blank)
+    truncated = bool(rows) and last_is_row and _ends_mid_record(text, rows[-1])
+    return _Table(header, rows, lines, blank, truncated=truncated)
+
+
+def _ends_mid_record(text: str, last: list[str]) -> bool:
+    """Whether the file's last record was cut: no line break after it, or a quoted field left open.
+
+    A complete record ends with a line break that belongs to no field; when a quote is never closed,
+    csv reads up to the end of the file, so the last field swallows that final line break.
+    """
+    return not text.endswith(("\n", "\r")) or last[-1].endswith(("\n", "\r"))
 
 
 def _normalise_header(record: Sequence[str]) -> list[str]:
@@ -379,6 +415,7 @@ class _Rows:
 def _check_rows(table: _Table, file_div: str, teams: TeamNames) -> _Rows:
     """Apply the row rules in order; a row gets the reason of the first rule it breaks."""
     reasons = _Reasons(len(table))
+    _check_widths(table, reasons)
     row_div = table.text("Div")
     reasons.flag(
         (row_div != "") & (row_div != file_div),
@@ -398,9 +435,41 @@ def _check_rows(table: _Table, file_div: str, teams: TeamNames) -> _Rows:
     for k, column in enumerate(GOALS):
         reasons.flag(counts.filled[:, k] & ~_whole(counts.values[:, k]), _bad_goals(column, counts.raw[:, k]))
     ftr = table.text("FTR")
+    played = _played_cells(table, counts)
+    # A fixture has every column with its result empty; a row with a half-time score or statistics was played.
     scheduled = ~counts.filled[:, 0] & ~counts.filled[:, 1] & (ftr == "")
-    _check_result(reasons, counts, ftr, scheduled)
+    scheduled &= ~np.any([cells != "" for cells in played.values()], axis=0) if played else True
+    _check_result(reasons, counts, ftr, scheduled, played)
     return _Rows(reasons, dates, days, home, away, counts, ftr, scheduled)
+
+
+def _check_widths(table: _Table, reasons: _Reasons) -> None:
+    """Reject a last row cut by the end of the file, and rows that stop before the header's match columns end."""
+    if table.truncated:
+        last = np.zeros(len(table), dtype=bool)
+        last[-1] = True
+        reasons.flag(last, lambda i: [TRUNCATED_ROW] * len(i))
+    positions = [k for k, name in enumerate(table.header) if name in MATCH_SOURCE_COLUMNS]
+    needed = positions[-1] + 1 if positions else 0
+    reasons.flag(table.widths < needed, lambda i: [_short_row(table, int(table.widths[j]), needed) for j in i])
+
+
+def _short_row(table: _Table, width: int, needed: int) -> str:
+    missing = [name for name in table.header[width:needed] if name in MATCH_SOURCE_COLUMNS]
+    shown = ", ".join(missing[:4]) + (", …" if len(missing) > 4 else "")
+    return f"short row: {width} fields where the header has {len(table.header)}; {shown} missing"
+
+
+def _played_cells(table: _Table, counts: _Numbers) -> dict[str, np.ndarray]:
+    """The stripped cells of the header's _PLAYED_COLUMNS, by name."""
+    read = dict(zip((*GOALS, *STAT_SOURCE_COLUMNS), range(counts.raw.shape[1]), strict=True))
+    return {
+        name: table.text(name)
+        if name == "HTR"
+        else np.array([str(c).strip() for c in counts.raw[:, read[name]]], dtype=object)
+        for name in _PLAYED_COLUMNS
+        if table.has(name)
+    }
 
 
 def _canonical(names: np.ndarray, teams: TeamNames) -> np.ndarray:
@@ -418,11 +487,14 @@ def _bad_goals(column: str, raw: np.ndarray) -> Callable[[np.ndarray], list[str]
     return lambda rows: [f"invalid goals: {column} is {value!r}, not a whole number >= 0" for value in raw[rows]]
 
 
-def _check_result(reasons: _Reasons, counts: _Numbers, ftr: np.ndarray, scheduled: np.ndarray) -> None:
+def _check_result(
+    reasons: _Reasons, counts: _Numbers, ftr: np.ndarray, scheduled: np.ndarray, played: dict[str, np.ndarray]
+) -> None:
     fthg, ftag, hthg, htag = (counts.values[:, k] for k in range(len(GOALS)))
     cells = {"FTHG": counts.raw[:, 0], "FTAG": counts.raw[:, 1], "FTR": ftr}
     reasons.flag(
-        ~scheduled & (np.isnan(fthg) | np.isnan(ftag) | (ftr == "")), lambda i: [_incomplete(cells, j) for j in i]
+        ~scheduled & (np.isnan(fthg) | np.isnan(ftag) | (ftr == "")),
+        lambda i: [_incomplete(cells, played, j) for j in i],
     )
     expected = np.where(fthg > ftag, "H", np.where(fthg < ftag, "A", "D"))
     reasons.flag(
@@ -444,10 +516,12 @@ def _check_result(reasons: _Reasons, counts: _Numbers, ftr: np.ndarray, schedule
     )
 
 
-def _incomplete(cells: dict[str, np.ndarray], row: int) -> str:
+def _incomplete(cells: dict[str, np.ndarray], played: dict[str, np.ndarray], row: int) -> str:
     empty = [name for name, values in cells.items() if str(values[row]).strip() == ""]
-    given = ", ".join(f"{name} {values[row]!r}" for name, values in cells.items() if str(values[row]).strip())
-    return f"incomplete result: {', '.join(empty)} empty but {given} given"
+    given = [f"{name} {values[row]!r}" for name, values in cells.items() if str(values[row]).strip()]
+    if not given:  # no full-time cell at all: what shows the match was played (a half-time score, statistics)
+        given = [f"{name} {values[row]!r}" for name, values in played.items() if values[row]]
+    return f"incomplete result: {', '.join(empty)} empty but {', '.join(given)} given"
 
 
 def _match_ids(file_div: str, rows: _Rows) -> np.ndarray:
@@ -659,7 +733,7 @@ def _odds_reason(triple: OddsTriple, rule: int, raw: np.ndarray, prices: np.ndar
 
 def divisions_in(content: bytes, *, source: str) -> list[str]:
     """The distinct non-empty ``Div`` values of a file, sorted (a multi-division file such as ``fixtures.csv``)."""
-    table = _read_table(_decode(content), source)
+    table = _read_table(_decode(content, source), source)
     if not table.has("Div"):
         return []
     return sorted({code for code in table.text("Div").tolist() if code})
@@ -679,7 +753,7 @@ def parse_football_data(
     ``teams`` to the shipped alias map. Raises :class:`SourceParseError` only when the file as a whole
     is unusable (no header, no Date/HomeTeam/AwayTeam column, no way to tell the division or season).
     """
-    table = _read_table(_decode(content), source)
+    table = _read_table(_decode(content, source), source)
     missing = [name for name in _REQUIRED if not table.has(name)]
     if missing:
         raise SourceParseError(f"{source} is not a football-data.co.uk file: no {', '.join(missing)} column")
