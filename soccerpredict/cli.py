@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from soccerpredict.data.parsed import Rejection
 from soccerpredict.errors import SoccerPredictError
@@ -80,19 +81,20 @@ def db_upgrade() -> None:
 
 @db_app.command("report")
 def db_report(limit: Annotated[int, typer.Option(help="How many recent ingestions to show.")] = 20) -> None:
-    """Show the ingestion log: files, checksums, rows loaded and rejected."""
+    """Show the ingestion log: every file tried, its outcome, rows loaded and rejected, and why it failed."""
     from soccerpredict.data.repository import ingestion_report
 
     log = ingestion_report(_engine(_settings())).tail(limit)
-    table = Table("finished", "source", "status", "loaded", "rejected", "odds rejected")
+    table = Table("finished", "source", "outcome", "loaded", "rejected", "odds rejected", "error")
     for row in log.itertuples():
         table.add_row(
             str(row.finished_at),
-            str(row.source),
-            str(row.status),
+            Text(str(row.source)),  # Text: a path or message with [brackets] is not console markup
+            str(row.outcome),
             str(row.rows_loaded),
             str(row.rows_rejected),
             str(row.odds_rejected),
+            Text(row.error if isinstance(row.error, str) else ""),
         )
     console.print(table)
 
@@ -166,7 +168,7 @@ def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  #
         def advance(outcome):  # type: ignore[no-untyped-def]
             progress.update(task, advance=1, description=Path(outcome.ref.location).name)
             if outcome.error:
-                progress.console.print(f"[red]failed[/] {outcome.ref.location}: {outcome.error}")
+                progress.console.print(f"[red]{outcome.failure or 'failed'}[/] {outcome.ref.location}: {outcome.error}")
 
         summary = run_ingest(refs, engine, force=force, timeout=settings.http_timeout, on_file=advance)
     _report(summary, rejections_out, settings)

@@ -1,7 +1,8 @@
 """Ingestion service: discover sources, read, parse, load; one file at a time, one transaction each.
 
 I/O lives here and in the repository; parsing is pure. A file that fails is reported and the
-others still load.
+others still load. Every source tried is in the ingestion log with its outcome, also one that could not
+be read or parsed; only a source skipped as unchanged since its last load adds no entry.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from soccerpredict.data.columns import FINISHED, SCHEDULED
 from soccerpredict.data.parsed import ParsedFile, Rejection
-from soccerpredict.data.repository import LoadResult, load_parsed_file, unchanged_since_last_load
+from soccerpredict.data.repository import LoadResult, load_parsed_file, log_failed_source, unchanged_since_last_load
 from soccerpredict.data.schema import Match
 from soccerpredict.data.sources.football_data import (
     SourceRef,
@@ -27,7 +29,7 @@ from soccerpredict.data.sources.football_data import (
     parse_football_data,
     read_source,
 )
-from soccerpredict.errors import DataError
+from soccerpredict.errors import DataError, SourceParseError
 
 if TYPE_CHECKING:
     from soccerpredict.data.sources.odds import OddsSource
@@ -43,6 +45,8 @@ class FileOutcome:
     result: LoadResult | None = None
     rejections: list[Rejection] = field(default_factory=list)
     error: str | None = None
+    #: Which step failed ("failed to read", "failed to parse", "failed to load"); None when it loaded.
+    failure: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -130,23 +134,55 @@ def ingest_football_data(
 def _ingest_one(ref: SourceRef, engine: Engine, force: bool, timeout: float) -> FileOutcome:
     """Read, parse and load one source; a transient conflict with a concurrent file is retried once."""
     outcome = FileOutcome(ref=ref)
+    started_at = datetime.now(UTC)
+    try:
+        content = read_source(ref, timeout=timeout)
+    except DataError as exc:
+        return _failed(engine, outcome, "failed to read", exc, started_at)
+    checksum = _sha256(content)
+    previous = None if force else unchanged_since_last_load(engine, ref.location, checksum)
+    if previous is not None:
+        outcome.result = previous  # same bytes as the last good load: nothing to parse or write
+        return outcome
+    try:
+        parsed = parse_football_data(content, source=ref.location, div=ref.div, season=ref.season)
+    except DataError as exc:
+        return _failed(engine, outcome, "failed to parse", exc, started_at, checksum)
+    outcome.rejections = list(parsed.rejections)
     for attempt in range(2):
         try:
-            content = read_source(ref, timeout=timeout)
-            previous = None if force else unchanged_since_last_load(engine, ref.location, _sha256(content))
-            if previous is not None:
-                outcome.result = previous  # same bytes as the last good load: nothing to parse or write
-            else:
-                parsed = parse_football_data(content, source=ref.location, div=ref.div, season=ref.season)
-                outcome.rejections = list(parsed.rejections)
-                outcome.result = load_parsed_file(engine, parsed, force=force)
-            outcome.error = None
-            return outcome
+            outcome.result = load_parsed_file(engine, parsed, force=force)  # logs its own failures
         except DataError as exc:
-            outcome.error = str(exc)
+            outcome.error, outcome.failure = str(exc), "failed to load"
             if attempt == 0 and any(word in str(exc) for word in _TRANSIENT):
                 continue
             return outcome
+        outcome.error = outcome.failure = None
+        return outcome
+    return outcome
+
+
+def _failed(
+    engine: Engine,
+    outcome: FileOutcome,
+    failure: Literal["failed to read", "failed to parse"],
+    exc: DataError,
+    started_at: datetime,
+    checksum: str | None = None,
+) -> FileOutcome:
+    """Record a source that never reached loading in the ingestion log and in its outcome."""
+    ref = outcome.ref
+    outcome.error, outcome.failure = str(exc), failure
+    log_failed_source(
+        engine,
+        source=ref.location,
+        outcome=failure,
+        error=str(exc),
+        checksum=checksum,
+        div=ref.div,
+        season=ref.season,
+        started_at=started_at,
+    )
     return outcome
 
 
@@ -154,11 +190,22 @@ def ingest_odds(source: OddsSource, engine: Engine, *, force: bool = False, time
     """Fetch an odds source and load each of its divisions in its own transaction; failures are collected.
 
     Fixtures load as scheduled matches with their pre-match prices; a fixture already in the database
-    keeps its identity (same division, date and teams), so a refresh updates prices in place.
+    keeps its identity (same division, date and teams), so a refresh updates prices in place. A source
+    that cannot be read or parsed is logged, then its error raised.
     """
     start = time.perf_counter()
     summary = IngestSummary()
-    for parsed in source.fetch(timeout=timeout):
+    started_at = datetime.now(UTC)
+    try:
+        fetched = source.fetch(timeout=timeout)
+    except DataError as exc:
+        failure: Literal["failed to read", "failed to parse"] = (
+            "failed to parse" if isinstance(exc, SourceParseError) else "failed to read"
+        )
+        where = str(getattr(source, "location", source.name))
+        log_failed_source(engine, source=where, outcome=failure, error=str(exc), started_at=started_at)
+        raise
+    for parsed in fetched:
         outcome = FileOutcome(ref=SourceRef(parsed.source, parsed.div, parsed.season))
         try:
             _keep_results(engine, parsed)

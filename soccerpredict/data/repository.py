@@ -72,6 +72,7 @@ __all__ = [
     "load_match_frame",
     "load_odds",
     "load_parsed_file",
+    "log_failed_source",
     "save_team_aliases",
 ]
 
@@ -329,6 +330,47 @@ def _log_failure(engine: Engine, parsed: ParsedFile, started_at: datetime, finis
         pass  # the database itself is failing; the caller still gets the original error
 
 
+def log_failed_source(
+    engine: Engine,
+    *,
+    source: str,
+    outcome: Literal["failed to read", "failed to parse"],
+    error: str,
+    checksum: str | None = None,
+    div: str | None = None,
+    season: str | None = None,
+    started_at: datetime | None = None,
+    clock: Clock = _utcnow,
+) -> None:
+    """Record a source that never reached loading (unreadable, or not a file the parser understands).
+
+    Written in its own transaction; a database that fails here is logged as a warning, not raised,
+    so the caller still reports the source's own error.
+    """
+    finished_at = clock().astimezone(UTC)
+    entry: dict[str, Any] = {
+        "source": source,
+        "checksum": checksum,
+        "div": div,
+        "season": season,
+        "rows_loaded": 0,
+        "rows_rejected": 0,
+        "odds_rejected": 0,
+        "blank_rows": 0,
+        "rejections": [],
+        "started_at": (started_at or finished_at).astimezone(UTC),
+        "finished_at": finished_at,
+        "status": "failed",
+        "outcome": outcome,
+        "error": error[:MAX_ERROR_CHARS],
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(LOG), entry)
+    except SQLAlchemyError as exc:
+        logger.warning("could not log the failed source %s: %s", source, _describe(exc))
+
+
 def _log_entry(
     parsed: ParsedFile,
     status: str,
@@ -338,19 +380,23 @@ def _log_entry(
     finished_at: datetime,
     error: str | None = None,
 ) -> dict[str, Any]:
+    rows_rejected = sum(r.scope == "row" for r in rejections)
+    loaded = "loaded with rejected rows" if rows_rejected else "loaded"
+    outcome = "failed to load" if status == "failed" else loaded
     return {
         "source": parsed.source,
         "checksum": parsed.checksum,
         "div": parsed.div,
         "season": parsed.season,
         "rows_loaded": rows_loaded,
-        "rows_rejected": sum(r.scope == "row" for r in rejections),
+        "rows_rejected": rows_rejected,
         "odds_rejected": sum(r.scope == "odds" for r in rejections),
         "blank_rows": parsed.blank_rows,
         "rejections": [{"line": int(r.line), "reason": r.reason, "scope": r.scope} for r in rejections],
         "started_at": started_at,
         "finished_at": finished_at,
         "status": status,
+        "outcome": outcome,
         "error": error,
     }
 
@@ -734,7 +780,7 @@ def load_odds(
 
 
 def ingestion_report(engine: Engine) -> pd.DataFrame:
-    """The ingestion log, oldest first: one row per load attempt with its counts, rejections and status."""
+    """The ingestion log, oldest first: one row per attempt with its counts, rejections, status and outcome."""
     with engine.connect() as conn:
         rows = conn.execute(select(LOG).order_by(LOG.c.id)).all()
     frame = pd.DataFrame.from_records(rows, columns=[c.name for c in LOG.columns])

@@ -28,6 +28,7 @@ from soccerpredict.data.columns import season_start_year
 
 __all__ = [
     "DIVISIONS",
+    "INGESTION_OUTCOMES",
     "Base",
     "Division",
     "IngestionLog",
@@ -65,6 +66,15 @@ DIVISIONS: Final[dict[str, tuple[str, str]]] = {
     "SC2": ("Scottish League One", "Scotland"),
     "SC3": ("Scottish League Two", "Scotland"),
 }
+
+#: How one attempt to load one source ended, as the ingestion log records it (status is "ok" for the first two).
+INGESTION_OUTCOMES: Final = (
+    "loaded",
+    "loaded with rejected rows",
+    "failed to read",
+    "failed to parse",
+    "failed to load",
+)
 
 NAMING_CONVENTION: Final = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -189,18 +199,23 @@ class Odds(Base):
 
 
 class IngestionLog(Base):
-    """One attempt to load one source file: counts, every rejection, and how it ended."""
+    """One attempt to load one source file: counts, every rejection, and how it ended.
+
+    Every source an ingestion tried is here, also one that could not be read or parsed (nothing of it loaded).
+    """
 
     __tablename__ = "ingestion_log"
     __table_args__ = (
         CheckConstraint("status IN ('ok', 'failed')", name="status"),
+        CheckConstraint("outcome IN (" + ", ".join(f"'{o}'" for o in INGESTION_OUTCOMES) + ")", name="outcome"),
         # The checksum skip looks up the latest successful load of a source.
         Index(None, "source", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source: Mapped[str] = mapped_column(Text)
-    checksum: Mapped[str] = mapped_column(String(128))
+    #: SHA-256 of the bytes; None when the source could not be read.
+    checksum: Mapped[str | None] = mapped_column(String(128))
     div: Mapped[str | None] = mapped_column(String(8))
     season: Mapped[str | None] = mapped_column(String(4))
     rows_loaded: Mapped[int] = mapped_column(Integer)
@@ -212,4 +227,7 @@ class IngestionLog(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16))
+    #: One of INGESTION_OUTCOMES.
+    outcome: Mapped[str] = mapped_column(String(32))
+    #: Why the attempt failed (the reader's, parser's or database's message); None when it loaded.
     error: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 import soccerpredict
 from soccerpredict.data.columns import STAT_COLUMNS
@@ -59,8 +60,36 @@ def test_migrations_ship_inside_the_package() -> None:
     assert MIGRATIONS_DIR.is_relative_to(package)
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")) == ["0001_initial.py"]
-    assert head_revision() == "0001"
+    assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")) == [
+        "0001_initial.py",
+        "0002_ingestion_outcome.py",
+    ]
+    assert head_revision() == "0002"
+
+
+def test_upgrading_gives_logged_loads_their_outcome_and_keeps_the_checks(sqlite_url: str) -> None:
+    migrate(sqlite_url, "0001")
+    engine = create_db_engine(sqlite_url)
+    columns = "source, checksum, rows_loaded, rows_rejected, odds_rejected, blank_rows, rejections, started_at, "
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                f"INSERT INTO ingestion_log ({columns} finished_at, status) VALUES "
+                "('a.csv', 'x', 3, 0, 1, 0, '[]', '2024-01-01', '2024-01-01', 'ok'), "
+                "('b.csv', 'y', 3, 2, 0, 0, '[]', '2024-01-01', '2024-01-01', 'ok'), "
+                "('c.csv', 'z', 0, 0, 0, 0, '[]', '2024-01-01', '2024-01-01', 'failed')"
+            )
+        )
+
+    migrate(sqlite_url)
+
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT source, outcome FROM ingestion_log ORDER BY id")).all()
+    assert logged == [("a.csv", "loaded"), ("b.csv", "loaded with rejected rows"), ("c.csv", "failed to load")]
+    for change in ("outcome = 'maybe'", "status = 'maybe'"):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text(f"UPDATE ingestion_log SET {change}"))
+    engine.dispose()
 
 
 def test_sqlite_engines_enforce_foreign_keys(sqlite_url: str) -> None:

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from soccerpredict.data.columns import FINISHED, SCHEDULED
 from soccerpredict.data.db import create_db_engine, migrate
 from soccerpredict.data.ingest import ingest_football_data, ingest_odds, plan_football_data
-from soccerpredict.data.repository import load_match_frame, load_odds
+from soccerpredict.data.repository import ingestion_report, load_match_frame, load_odds
 from soccerpredict.data.sources.odds import FootballDataFixtures, odds_source, split_by_division
-from soccerpredict.errors import SourceError
+from soccerpredict.errors import SourceError, SourceParseError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from odds_fixtures import fixtures_csv
@@ -101,3 +101,15 @@ def test_unknown_odds_source_names_the_known_ones() -> None:
 def test_missing_fixtures_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="source not found"):
         FootballDataFixtures(str(tmp_path / "nope.csv")).fetch(timeout=1)
+
+
+def test_a_fixtures_file_that_fails_to_parse_is_in_the_ingestion_log(engine: Engine, tmp_path: Path) -> None:
+    broken = tmp_path / "fixtures.csv"
+    broken.write_bytes(b"Div,Date,Home,Away\nE0,16/08/2024,Man United,Fulham\n")
+
+    with pytest.raises(SourceParseError, match="no HomeTeam, AwayTeam column"):
+        ingest_odds(FootballDataFixtures(str(broken)), engine)
+
+    log = ingestion_report(engine)
+    assert log[["source", "status", "outcome"]].values.tolist() == [[str(broken), "failed", "failed to parse"]]
+    assert "no HomeTeam, AwayTeam column" in log["error"].iloc[0]
