@@ -50,6 +50,18 @@ def test_split_by_division_gives_one_part_per_division_with_every_row_once(fixtu
     assert sorted(parts[1].matches["line"]) == [6, 7, 8, 9]
 
 
+def test_a_short_row_and_a_cut_last_row_of_a_fixtures_file_are_reported_once(fixtures_file: Path) -> None:
+    lines = fixtures_file.read_bytes().split(b"\r\n")
+    lines[3] = b",".join(lines[3].split(b",")[:5])  # an E0 fixture with nothing after its teams
+    content = b"\r\n".join(lines[:-1])[:-30]  # the download stopped inside SP1's last row
+
+    parts = split_by_division(content, source="fixtures.csv")
+
+    reported = [(r.line, r.reason.split(":")[0]) for p in parts for r in p.rejections]
+    assert reported == [(4, "short row"), (9, "truncated row")]
+    assert [len(p.matches) for p in parts] == [3, 3]
+
+
 def test_fixtures_keep_their_real_pre_match_prices(fixtures_file: Path) -> None:
     _, originals = fixtures_csv(RESULTS, last=4)
     parts = split_by_division(fixtures_file.read_bytes(), source="fixtures.csv")

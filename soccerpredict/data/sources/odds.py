@@ -53,15 +53,23 @@ def split_by_division(content: bytes, *, source: str, teams: TeamNames | None = 
     """One parsed file per division of a multi-division football-data file (pure).
 
     Each part keeps the original file's line numbers; a row is rejected by the part of its own
-    division only, so every rejection is reported exactly once.
+    division only (a short or truncated row, which every part rejects, by the first), so every rejection
+    is reported exactly once.
     """
     divisions = divisions_in(content, source=source)
     if len(divisions) <= 1:
         return [parse_football_data(content, source=source, teams=teams)]
     parts = []
+    reported: set[tuple[int, str]] = set()
     for div in divisions:
         part = parse_football_data(content, source=f"{source}#{div}", div=div, teams=teams)
-        part.rejections = [r for r in part.rejections if not r.reason.startswith(_OTHER_DIVISION)]
+        # A row too short or cut to be told apart by its Div is rejected by every part: the first one reports it.
+        part.rejections = [
+            r
+            for r in part.rejections
+            if not r.reason.startswith(_OTHER_DIVISION) and (r.scope != "row" or (r.line, r.reason) not in reported)
+        ]
+        reported.update((r.line, r.reason) for r in part.rejections if r.scope == "row")
         parts.append(part)
     return parts
 
