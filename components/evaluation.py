@@ -18,6 +18,8 @@ from soccerpredict.params import BacktestParams, EvaluateParams
 __all__ = ["backtest", "evaluate", "explain", "quality_gate"]
 
 PROBS = ("p_home", "p_draw", "p_away")
+#: Test rows permutation importance scores at most (a seeded sample).
+_IMPORTANCE_ROWS = 3000
 
 
 def _baseline_probs(predictions: pd.DataFrame, name: str) -> np.ndarray:
@@ -217,25 +219,11 @@ def explain(
 
     ``importance_plots`` (a folder) gets the plot of the top features and its data as CSV.
     """
-    from sklearn.inspection import permutation_importance
-
+    from soccerpredict.models.importance import permutation_importances
     from soccerpredict.models.plots import write_importance_plot
 
     _frame, X, y = load_xy(test, feature_list)
-    sample = np.random.default_rng(evaluate.seed).permutation(len(X))[:3000]
-    result = permutation_importance(
-        joblib.load(model),
-        X.iloc[sample],
-        y[sample].astype(int),
-        scoring="neg_log_loss",
-        n_repeats=3,
-        random_state=evaluate.seed,
-        n_jobs=1,
-    )
-    ranked = sorted(
-        zip(X.columns, result.importances_mean, result.importances_std, strict=True), key=lambda item: -item[1]
-    )
-    rows = [{"feature": f, "log_loss_increase": float(m), "std": float(s)} for f, m, s in ranked]
-    importance.write_text(json.dumps({"rows": len(sample), "importance": rows}, indent=2))
+    rows = permutation_importances(joblib.load(model), X, y, seed=evaluate.seed, max_rows=_IMPORTANCE_ROWS)
+    importance.write_text(json.dumps({"rows": min(len(X), _IMPORTANCE_ROWS), "importance": rows}, indent=2))
     write_importance_plot(rows, importance_plots)
     return {"top": [r["feature"] for r in rows[:5]]}

@@ -234,6 +234,8 @@ def plot_title(stem: str) -> str:
         return f"Reliability: {label} against the closing market (10 equal-mass bins per outcome)"
     if stem == IMPORTANCE_PLOT:
         return "Permutation importance of the final model"
+    if stem.startswith(f"{IMPORTANCE_PLOT}_"):
+        return f"Permutation importance of the final {stem.removeprefix(f'{IMPORTANCE_PLOT}_')} model"
     return stem.replace("_", " ")
 
 
@@ -274,13 +276,16 @@ def write_backtest_plots(
     return written
 
 
-def write_importance_plot(rows: Sequence[Mapping[str, Any]], folder: Path, *, top: int = 20) -> tuple[str, str]:
-    """Draw the permutation importance of the final model into ``folder`` (PNG and CSV); return its title and file."""
+def write_importance_plot(
+    rows: Sequence[Mapping[str, Any]], folder: Path, *, top: int = 20, stem: str = IMPORTANCE_PLOT
+) -> tuple[str, str]:
+    """Draw the permutation importance of the final model into ``folder`` as ``<stem>.png`` with ``<stem>.csv``;
+    return its title and file (``stem`` ``importance_<track>`` names the track in the title)."""
     table = importance_table(rows, top=top)
-    write_plot_data(table, folder / f"{IMPORTANCE_PLOT}.csv")
-    title = f"{plot_title(IMPORTANCE_PLOT)} (top {len(table)} features)"
-    draw_importance(table, folder / f"{IMPORTANCE_PLOT}.png", title=title)
-    return title, f"{IMPORTANCE_PLOT}.png"
+    write_plot_data(table, folder / f"{stem}.csv")
+    title = f"{plot_title(stem)} (top {len(table)} features)"
+    draw_importance(table, folder / f"{stem}.png", title=title)
+    return title, f"{stem}.png"
 
 
 def plots_markdown(plots: Sequence[tuple[str, str]], *, prefix: str = "") -> list[str]:

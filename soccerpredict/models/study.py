@@ -91,6 +91,9 @@ class StudyResult:
     seconds_by_forecaster: dict[str, float] = field(default_factory=dict)
     #: with ``tune_trials``: per ``"<forecaster> <test season>"``, the tuned parameters and their validation log-loss
     tuned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: per track: permutation importance of its final model (trained for the last test season) on that season,
+    #: rows of :func:`~soccerpredict.models.importance.permutation_importances`
+    importance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
@@ -125,6 +128,7 @@ def run_study(
     from soccerpredict.models.backtest import leak_check, paired_bootstrap_diff, report_by_group, walk_forward
     from soccerpredict.models.baselines import ClimatologyBaseline, EloLogitBaseline, ProbabilityColumnsBaseline
     from soccerpredict.models.estimators import make_estimator, sample_weight_kwargs
+    from soccerpredict.models.importance import permutation_importances
     from soccerpredict.models.metrics import per_row_rps
     from soccerpredict.models.tuning import season_start_year, tune
 
@@ -162,6 +166,8 @@ def run_study(
     test_seasons = list(config.seasons)
 
     tuned: dict[str, dict[str, Any]] = {}
+    #: per model forecaster: the latest test season's fitted estimator and the row positions it predicted
+    final: dict[str, tuple[Any, np.ndarray]] = {}
 
     def estimator_fit_predict(
         name: str, make: Callable[[], Any], columns: Sequence[str], *, is_model: bool = False
@@ -192,7 +198,10 @@ def run_study(
                     "valid_season": result.valid_seasons[0],
                 }
                 estimator = make_estimator(config.model, {**config.params, **result.best_params}, seed=config.seed)
-            return estimator.fit(X_fit, y_train, **fit_kwargs).predict_proba(X_test[list(columns)])
+            estimator.fit(X_fit, y_train, **fit_kwargs)
+            if is_model:  # walk_forward goes through the seasons in order: the last one kept is the final model
+                final[name] = (estimator, meta_test.index.to_numpy())
+            return estimator.predict_proba(X_test[list(columns)])
 
         return fit_predict
 
@@ -224,6 +233,13 @@ def run_study(
         fit_predict = estimator_fit_predict(name, make, columns, is_model=name.startswith("model:"))
         predictions[name] = walk_forward(fit_predict, X, y, meta, test_seasons)
         seconds[name] = round(time.perf_counter() - start, 1)
+
+    importance: dict[str, list[dict[str, Any]]] = {}
+    for track in config.tracks:
+        estimator, rows_tested = final[f"model:{track}"]
+        say(f"permutation importance of the final {track} model")
+        X_final = X_all[feature_columns(track_groups[track])].astype("float64").iloc[rows_tested]
+        importance[track] = permutation_importances(estimator, X_final, y[rows_tested], seed=config.seed)
 
     reference = next(iter(predictions.values()))
     test_rows = finished.iloc[rows].reset_index(drop=True).iloc[reference["row"].to_numpy()]
@@ -307,6 +323,7 @@ def run_study(
         leaks=leaks,
         seconds_by_forecaster=seconds,
         tuned=tuned,
+        importance=importance,
     )
 
 

@@ -106,6 +106,10 @@ def test_cli_writes_the_report(sample_dir: Path, tmp_path: Path, monkeypatch: py
         "reliability_stats_only.png",
         "reliability_market_aware.png",
         "reliability.csv",
+        "importance_stats_only.png",
+        "importance_stats_only.csv",
+        "importance_market_aware.png",
+        "importance_market_aware.csv",
     }
     tables = {"backtest.md", "by_group.csv", "predictions.parquet", "goals.json"}
     assert {p.name for p in out.iterdir()} == tables | plots
@@ -118,6 +122,10 @@ def test_cli_writes_the_report(sample_dir: Path, tmp_path: Path, monkeypatch: py
     assert set(by_season["track"]) == {"stats_only", "market_aware"} and set(by_season["season"]) == {"2324"}
     assert (by_season["rps_diff_lo"] <= by_season["rps_diff"]).all()
     assert (by_season["rps_diff"] <= by_season["rps_diff_hi"]).all()
+    # The final stats-only model reads no odds; the market-aware one does, and ranks its features by importance.
+    stats_only = pd.read_csv(out / "importance_stats_only.csv")
+    assert len(stats_only) > 0 and not stats_only["feature"].str.contains("odds|market", case=False).any()
+    assert pd.read_csv(out / "importance_market_aware.csv")["importance"].is_monotonic_decreasing
     goals = json.loads((out / "goals.json").read_text())["goals"]
     assert {g["track"] for g in goals} == {"stats_only", "market_aware"}
     predictions = pd.read_parquet(out / "predictions.parquet")
