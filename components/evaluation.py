@@ -147,10 +147,11 @@ def evaluate(
 
 
 def _pngs(folder: Path) -> list[tuple[str, Path]]:
-    """The PNGs a plotting stage wrote, in name order, with their titles."""
+    """The PNGs a plotting stage wrote with their titles: the differences to the market first, then by name."""
     from soccerpredict.models.plots import plot_title
 
-    return [(plot_title(path.stem), path) for path in sorted(folder.glob("*.png"))]
+    pngs = sorted(folder.glob("*.png"), key=lambda path: (path.stem.startswith("reliability"), path.stem))
+    return [(plot_title(path.stem), path) for path in pngs]
 
 
 def _json(value: Any) -> Any:

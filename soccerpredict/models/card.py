@@ -201,9 +201,9 @@ def _backtest_section(figures: Sequence[tuple[str, Path]], out_dir: Path) -> lis
     return [
         "## Walk-forward backtest",
         "",
-        "Each backtest season predicted by the selected model trained only on earlier seasons; the difference "
-        "to the closing market is per match, with its paired bootstrap 95% interval (below zero: the model is "
-        "better).",
+        "Each backtest season is predicted by the selected model trained only on earlier seasons; the "
+        "difference to the closing market is per match, with its paired bootstrap 95% interval (below zero: "
+        "the model is better).",
         "",
         *_figures(figures, out_dir),
     ]
