@@ -8,6 +8,10 @@ evaluates them in well under half the time (``bench/bench_engine.py``: 0.14 ms a
 champion (bare, or wrapped by calibration, flooring or :class:`sklearn.frozen.FrozenEstimator`) for a
 :class:`TreeliteClassifier`, so the calibration layers run unchanged on top of it.
 
+A market-anchored XGBoost runs on treelite too (:class:`AnchoredTreeliteClassifier`): its market is an additive
+term on the trees' raw scores, so treelite's raw output with the base score swapped for the log market
+probabilities, then a softmax and the model's own blend with the recalibrated market, is its forecast.
+
 The swap is kept only when the accelerated model reproduces the logged one on the check rows (every
 probability within :data:`TOLERANCE`); otherwise the logged estimator serves and the reason is logged.
 """
@@ -28,6 +32,7 @@ __all__ = [
     "ENGINE_TREELITE",
     "TOLERANCE",
     "Accelerated",
+    "AnchoredTreeliteClassifier",
     "TreeliteClassifier",
     "accelerate",
     "check_rows",
@@ -64,6 +69,43 @@ class TreeliteClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
 
 
+class AnchoredTreeliteClassifier(TreeliteClassifier):
+    """A market-anchored XGBoost (:class:`~soccerpredict.models.anchored.MarketAnchoredXGBClassifier`) on treelite.
+
+    The market is an additive term on the raw scores: treelite's raw output, its base score swapped for the log
+    market probabilities (XGBoost's ``base_margin`` replaces the base score), then a softmax, is the anchored
+    forecast; the recalibrated market is blended in by the source model's own code.
+    """
+
+    def __init__(self, model: Any, source: Any) -> None:
+        super().__init__(model, np.asarray(source.classes_), int(source.n_features_in_))
+        self.source = source
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``[n, n_classes]``, as the anchored model computes them."""
+        import treelite
+
+        rows = np.ascontiguousarray(X, dtype=np.float32)
+        raw = treelite.gtil.predict(self.model, rows, nthread=1, pred_margin=True)
+        values = rows.astype(np.float64)
+        margin = self.source.anchored_margin(np.asarray(raw).reshape(rows.shape[0], len(self.classes_)), values)
+        margin -= margin.max(axis=1, keepdims=True)
+        proba = np.exp(margin)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return np.asarray(self.source.blend(proba, values))
+
+
+def _anchored_to_treelite(estimator: Any) -> TreeliteClassifier | None:
+    import treelite
+
+    if getattr(estimator, "anchor_index_", None) is None:
+        return _xgboost_to_treelite(estimator)  # fitted without the market: plain trees
+    objective = estimator.get_params().get("objective") or ""
+    if not str(objective).startswith("multi:softprob"):
+        return None
+    return AnchoredTreeliteClassifier(treelite.frontend.from_xgboost(estimator.get_booster()), estimator)
+
+
 def _xgboost_to_treelite(estimator: Any) -> TreeliteClassifier | None:
     import treelite
 
@@ -88,8 +130,7 @@ def _converter(estimator: Any) -> Callable[[Any], TreeliteClassifier | None] | N
     if name == "xgboost.sklearn.XGBClassifier":
         return _xgboost_to_treelite
     if name == "soccerpredict.models.anchored.MarketAnchoredXGBClassifier":
-        # Trees alone are the whole model only when it was fitted without the market margin.
-        return _xgboost_to_treelite if getattr(estimator, "anchor_index_", None) is None else None
+        return _anchored_to_treelite
     if name.endswith("HistGradientBoostingClassifier") and name.startswith("sklearn."):
         return _hgb_to_treelite
     return None

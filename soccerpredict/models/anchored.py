@@ -162,13 +162,36 @@ class MarketAnchoredXGBClassifier(XGBClassifier):
     def predict_proba(self, X: Any, **kwargs: Any) -> np.ndarray:  # type: ignore[override]
         """Probabilities from the market margin plus the trees, blended with the recalibrated market."""
         proba = np.asarray(super().predict_proba(X, base_margin=self._margin(X), **kwargs))
+        return self.blend(proba, self._values(X))
+
+    def anchored_margin(self, tree_margin: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The booster's margin for ``values`` from its trees' raw sum (``tree_margin``, base score included).
+
+        XGBoost's ``base_margin`` replaces its ``base_score``, so the trees' raw output of another evaluator
+        (treelite, which adds the base score) becomes this model's margin by swapping one for the other.
+        """
+        margin = np.asarray(tree_margin, dtype=np.float64) - self.base_score_vector()
+        anchor = self._margin(values)
+        return margin if anchor is None else margin + anchor
+
+    def base_score_vector(self) -> np.ndarray:
+        """The booster's base score per class (the intercept its trees' raw output carries)."""
+        import json
+
+        raw = json.loads(self.get_booster().save_config())["learner"]["learner_model_param"]["base_score"]
+        values = json.loads(raw) if str(raw).startswith("[") else [float(raw)]
+        scores = np.asarray(values, dtype=np.float64).reshape(-1)
+        return np.broadcast_to(scores, (len(self.classes_),)).copy() if scores.size == 1 else scores
+
+    def blend(self, proba: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The boosted model's ``proba`` for ``values`` blended with the recalibrated market (in place)."""
         recalibrator = getattr(self, "recalibrator_", None)
         if recalibrator is None:
             return proba
-        rows, inputs = self._recalibration(self._values(X))
+        rows, inputs = self._recalibration(values)
         if rows.any():
-            blend = self.market_blend
-            proba[rows] = (1.0 - blend) * proba[rows] + blend * recalibrator.predict_proba(inputs)
+            share = self.market_blend
+            proba[rows] = (1.0 - share) * proba[rows] + share * recalibrator.predict_proba(inputs)
         return proba
 
     def predict(self, X: Any, **kwargs: Any) -> Any:

@@ -159,20 +159,33 @@ def test_the_loader_serves_a_registered_calibrated_xgboost_champion_on_treelite(
     assert model_metadata("soccer-1x2", champion)["parameters"]["engine"] == ENGINE_TREELITE
 
 
-def test_a_market_anchored_xgboost_is_served_natively_unless_it_was_fitted_plain(
-    data: tuple[np.ndarray, np.ndarray],
+@pytest.mark.parametrize("market_blend", [0.0, 0.5])
+def test_a_market_anchored_xgboost_runs_on_treelite_with_its_margin_and_blend(
+    data: tuple[np.ndarray, np.ndarray], market_blend: float
 ) -> None:
-    from soccerpredict.models.anchored import MARKET_ANCHOR, MarketAnchoredXGBClassifier
+    from soccerpredict.models.anchored import MARKET_ANCHOR, MARKET_OVERROUND, MarketAnchoredXGBClassifier
 
     x, y = data
-    columns = [*(f"f{i}" for i in range(N_FEATURES - 3)), *MARKET_ANCHOR]
     plain_frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(N_FEATURES)])
     plain = MarketAnchoredXGBClassifier(n_estimators=20, n_jobs=1).fit(plain_frame, y)
     assert accelerate(plain, check_rows(None, N_FEATURES)).engine == ENGINE_TREELITE
-    # Treelite holds the trees but not the margin the market adds: the anchored model keeps its own evaluation.
-    probs = np.random.default_rng(1).dirichlet([3, 2, 2], size=len(x)).astype(np.float32)
-    anchored_x = np.column_stack([x[:, : N_FEATURES - 3], probs])
-    anchored = MarketAnchoredXGBClassifier(n_estimators=20, n_jobs=1).fit(pd.DataFrame(anchored_x, columns=columns), y)
-    served = accelerate(anchored, check_rows(anchored_x[:2], N_FEATURES))
-    assert (served.engine, served.estimator) == (ENGINE_NATIVE, anchored)
-    assert "no tree ensemble" in served.reason
+    # The market is an additive term on the trees' raw scores (in place of the base score): treelite's raw
+    # output plus the log market probabilities, a softmax, then the blend, is the anchored forecast.
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet([3, 2, 2], size=len(x)).astype(np.float32)
+    probs[:40] = np.nan  # matches without odds start from a uniform margin and skip the blend
+    overround = rng.uniform(1.02, 1.12, size=(len(x), 1)).astype(np.float32)
+    anchored_x = np.column_stack([x[:, : N_FEATURES - 4], probs, overround])
+    columns = [*(f"f{i}" for i in range(N_FEATURES - 4)), *MARKET_ANCHOR, MARKET_OVERROUND]
+    anchored = MarketAnchoredXGBClassifier(n_estimators=20, n_jobs=1, market_blend=market_blend).fit(
+        pd.DataFrame(anchored_x, columns=columns), y
+    )
+    assert anchored.anchor_index_ is not None
+    served = accelerate(anchored, check_rows(anchored_x[:50], N_FEATURES))
+    assert served.engine == ENGINE_TREELITE, served.reason
+    assert isinstance(served.estimator, engine.AnchoredTreeliteClassifier)
+    rows = np.ascontiguousarray(anchored_x[:300], dtype=np.float32)
+    np.testing.assert_allclose(served.estimator.predict_proba(rows), anchored.predict_proba(rows), atol=1e-5)
+    # Without the margin swap the forecast would differ: the check is not vacuous.
+    plain_softmax = TreeliteClassifier(served.estimator.model, anchored.classes_, N_FEATURES).predict_proba(rows)
+    assert np.abs(plain_softmax - anchored.predict_proba(rows)).max() > 1e-3
