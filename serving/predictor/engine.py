@@ -10,7 +10,8 @@ champion (bare, or wrapped by calibration, flooring or :class:`sklearn.frozen.Fr
 
 A market-anchored XGBoost runs on treelite too (:class:`AnchoredTreeliteClassifier`): its market is an additive
 term on the trees' raw scores, so treelite's raw output with the base score swapped for the log market
-probabilities, then a softmax and the model's own blend with the recalibrated market, is its forecast.
+probabilities, then a softmax and the model's own blend with the recalibrated market (its logit as one numpy
+function), is its forecast.
 
 The swap is kept only when the accelerated model reproduces the logged one on the check rows (every
 probability within :data:`TOLERANCE`); otherwise the logged estimator serves and the reason is logged.
@@ -78,8 +79,13 @@ class AnchoredTreeliteClassifier(TreeliteClassifier):
     """
 
     def __init__(self, model: Any, source: Any) -> None:
+        from soccerpredict.models.anchored import linear_recalibration
+
         super().__init__(model, np.asarray(source.classes_), int(source.n_features_in_))
         self.source = source
+        self.base_score = source.base_score_vector()
+        recalibrator = getattr(source, "recalibrator_", None)
+        self.recalibrate = linear_recalibration(recalibrator) if recalibrator is not None else None
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``[n, n_classes]``, as the anchored model computes them."""
@@ -88,11 +94,12 @@ class AnchoredTreeliteClassifier(TreeliteClassifier):
         rows = np.ascontiguousarray(X, dtype=np.float32)
         raw = treelite.gtil.predict(self.model, rows, nthread=1, pred_margin=True)
         values = rows.astype(np.float64)
-        margin = self.source.anchored_margin(np.asarray(raw).reshape(rows.shape[0], len(self.classes_)), values)
+        tree_margin = np.asarray(raw).reshape(rows.shape[0], len(self.classes_))
+        margin = self.source.anchored_margin(tree_margin, values, self.base_score)
         margin -= margin.max(axis=1, keepdims=True)
         proba = np.exp(margin)
         proba /= proba.sum(axis=1, keepdims=True)
-        return np.asarray(self.source.blend(proba, values))
+        return np.asarray(self.source.blend(proba, values, self.recalibrate))
 
 
 def _anchored_to_treelite(estimator: Any) -> TreeliteClassifier | None:

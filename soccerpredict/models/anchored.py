@@ -24,6 +24,7 @@ the recalibration alone -0.00008 [-0.00015, -0.00001], the 50/50 blend -0.00025 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "MARKET_OVERROUND",
     "MarketAnchoredXGBClassifier",
     "anchor_margin",
+    "linear_recalibration",
     "recalibration_inputs",
 ]
 
@@ -164,13 +166,17 @@ class MarketAnchoredXGBClassifier(XGBClassifier):
         proba = np.asarray(super().predict_proba(X, base_margin=self._margin(X), **kwargs))
         return self.blend(proba, self._values(X))
 
-    def anchored_margin(self, tree_margin: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def anchored_margin(
+        self, tree_margin: np.ndarray, values: np.ndarray, base_score: np.ndarray | None = None
+    ) -> np.ndarray:
         """The booster's margin for ``values`` from its trees' raw sum (``tree_margin``, base score included).
 
         XGBoost's ``base_margin`` replaces its ``base_score``, so the trees' raw output of another evaluator
         (treelite, which adds the base score) becomes this model's margin by swapping one for the other.
+        ``base_score`` is :meth:`base_score_vector`, passed in by a caller that computed it once.
         """
-        margin = np.asarray(tree_margin, dtype=np.float64) - self.base_score_vector()
+        base = self.base_score_vector() if base_score is None else base_score
+        margin = np.asarray(tree_margin, dtype=np.float64) - base
         anchor = self._margin(values)
         return margin if anchor is None else margin + anchor
 
@@ -183,16 +189,49 @@ class MarketAnchoredXGBClassifier(XGBClassifier):
         scores = np.asarray(values, dtype=np.float64).reshape(-1)
         return np.broadcast_to(scores, (len(self.classes_),)).copy() if scores.size == 1 else scores
 
-    def blend(self, proba: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """The boosted model's ``proba`` for ``values`` blended with the recalibrated market (in place)."""
+    def blend(
+        self,
+        proba: np.ndarray,
+        values: np.ndarray,
+        recalibrate: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """The boosted model's ``proba`` for ``values`` blended with the recalibrated market (in place).
+
+        ``recalibrate`` computes the recalibrator's probabilities from its inputs in place of its own
+        ``predict_proba`` (the predictor passes :func:`linear_recalibration`'s, without sklearn's per-call checks).
+        """
         recalibrator = getattr(self, "recalibrator_", None)
         if recalibrator is None:
             return proba
         rows, inputs = self._recalibration(values)
         if rows.any():
             share = self.market_blend
-            proba[rows] = (1.0 - share) * proba[rows] + share * recalibrator.predict_proba(inputs)
+            market = (recalibrate or recalibrator.predict_proba)(inputs)
+            proba[rows] = (1.0 - share) * proba[rows] + share * market
         return proba
+
+
+def linear_recalibration(recalibrator: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The fitted recalibration (standard scaling, then a multinomial logit) as one numpy function.
+
+    The same arithmetic as the pipeline's ``predict_proba`` for three classes, a softmax of the scaled inputs'
+    linear scores, without its input validation (most of a single row's cost).
+    """
+    scaler, logit = recalibrator.named_steps["standardscaler"], recalibrator.named_steps["logisticregression"]
+    mean = np.asarray(scaler.mean_, dtype=np.float64)
+    scale = np.asarray(scaler.scale_, dtype=np.float64)
+    coef = np.asarray(logit.coef_, dtype=np.float64).T
+    intercept = np.asarray(logit.intercept_, dtype=np.float64)
+    if coef.shape[1] < 3:
+        raise ModelError("linear_recalibration needs a multinomial logit over three classes")
+
+    def recalibrate(inputs: np.ndarray) -> np.ndarray:
+        scores = ((np.asarray(inputs, dtype=np.float64) - mean) / scale) @ coef + intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+    return recalibrate
 
     def predict(self, X: Any, **kwargs: Any) -> Any:
         """Most probable class per row."""
