@@ -38,6 +38,9 @@ from serving.stack import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "bench-miss-key"
+#: An idle connection older than this is closed, not reused: uvicorn closes one idle for 5 s, and a request sent
+#: on it as it closes fails (HTTP clients expire their pooled connections the same way, httpx after 5 s).
+KEEPALIVE_EXPIRY = 4.0
 #: Matches asked for before the measured steps (cold predictor start, connection set-up); never reused after.
 WARMUP = 200
 
@@ -61,7 +64,7 @@ def get_request(port: int, path: str) -> bytes:
 async def open_loop(port: int, paths: list[str], rate: float) -> dict[str, Any]:
     """Send one request per path, request i due at i / rate s; latencies counted from the due time."""
     built = [get_request(port, p) for p in paths]
-    idle: list[Connection] = []
+    idle: list[tuple[Connection, float]] = []  # with the time each was last used
     opened = 0
     latencies = np.zeros(len(built))
     statuses: dict[int, int] = {}
@@ -72,8 +75,11 @@ async def open_loop(port: int, paths: list[str], rate: float) -> dict[str, Any]:
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
+        while idle and loop.time() - idle[-1][1] > KEEPALIVE_EXPIRY:
+            stale, _ = idle.pop()  # the server may have closed it (uvicorn's keep-alive timeout is 5 s)
+            await stale.close()
         if idle:
-            connection = idle.pop()
+            connection, _ = idle.pop()
         else:
             connection = await Connection.open(port)
             opened += 1
@@ -83,14 +89,14 @@ async def open_loop(port: int, paths: list[str], rate: float) -> dict[str, Any]:
             status = 0
             await connection.close()
         else:
-            idle.append(connection)
+            idle.append((connection, loop.time()))
         latencies[i] = loop.time() - due
         statuses[status] = statuses.get(status, 0) + 1
 
     began = loop.time() + 0.05
     await asyncio.gather(*(one(i, began + i / rate) for i in range(len(built))))
     elapsed = loop.time() - began
-    for connection in idle:
+    for connection, _ in idle:
         await connection.close()
     ms = latencies * 1000
     return {
@@ -98,6 +104,7 @@ async def open_loop(port: int, paths: list[str], rate: float) -> dict[str, Any]:
         "p99": float(np.percentile(ms, 99)),
         "achieved": len(built) / elapsed,
         "errors": sum(n for status, n in statuses.items() if status != 200),
+        "statuses": dict(sorted(statuses.items())),  # 0: the connection failed (closed or reset) before an answer
         "connections": opened,
     }
 
