@@ -26,7 +26,7 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
 from kserve.model_repository import ModelRepository
 
-from serving.predictor.cache import PredictionCache
+from serving.common.cache import PredictionCache
 from serving.predictor.champion import Champion, ChampionLoader, ChampionWatcher
 from serving.predictor.features import FeatureSnapshot
 from soccerpredict.artifacts import MODEL_NAME, PROBABILITY_COLUMNS
@@ -358,7 +358,8 @@ class SoccerPredictor(Model):
         hits = len(ids) - sum(row is None for row in cached)
         if hits:
             self._metrics["predictions_total"].labels(source="cache").inc(hits)
-        rows = [row if row is not None else fresh[m] for m, row in zip(ids, cached, strict=True)]
+        pairs = zip(ids, cached, strict=True)
+        rows = [fresh[m] if row is None else np.asarray(row, dtype=np.float32) for m, row in pairs]
         return np.vstack(rows), "model" if todo else "cache"
 
     async def _infer(self, champion: Champion, features: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from kserve.errors import InferenceError, InvalidInput, ModelNotReady
 from predictor_doubles import StaticLoader
 from prometheus_client import CollectorRegistry
 
-from serving.predictor.cache import PredictionCache
+from serving.common.cache import PredictionCache
 from serving.predictor.features import FeatureSnapshot
 from serving.predictor.model import ChampionRepository, SoccerPredictor
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -33,7 +33,7 @@ def metrics() -> Metrics:
 def predictor(tmp_path: Path, metrics: Metrics) -> SoccerPredictor:
     store = ObjectStore(tmp_path.as_uri())
     store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
-    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics, service="predictor")
     return SoccerPredictor(StaticLoader(features=FEATURES), FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
 
 
@@ -74,7 +74,7 @@ def test_a_snapshot_missing_model_features_is_a_server_error(tmp_path: Path, pre
 
 
 def test_without_a_champion_predict_says_why(tmp_path: Path, metrics: Metrics) -> None:
-    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics, service="predictor")
     predictor = SoccerPredictor(
         StaticLoader(None, FEATURES), FeatureSnapshot(ObjectStore(tmp_path.as_uri())), cache, metrics
     )
