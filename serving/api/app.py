@@ -92,7 +92,10 @@ def _services(
 
     if celery_app is None:
         celery_app = make_celery(settings)
-    client = predictor or PredictorClient(settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics)
+    # The facade owns the cache of its synchronous predictions: the predictor skips its own for them.
+    client = predictor or PredictorClient(
+        settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics, caller_caches=True
+    )
     return Services(
         settings=settings,
         metrics=metrics,

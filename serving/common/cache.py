@@ -5,6 +5,9 @@ probabilities under :data:`~soccerpredict.artifacts.PROBABILITY_COLUMNS` and the
 ``{"p_home": 0.45, "p_draw": 0.27, "p_away": 0.28, "model_version": "3"}``; TTL from settings. Whoever writes
 an entry, every reader finds it, and the predictor's deletion of an old version's keys clears them for all.
 
+Each request has one cache owner: the facade for its synchronous predictions (it asks the predictor with the
+v2 request parameter ``cache = "caller"``, see :data:`CACHE_PARAMETER`), the predictor for every other client.
+
 The cache is an optimisation, never a dependency: any Redis failure counts in
 ``prediction_cache_errors_total`` and behaves as a miss, and after a failure Redis is left alone for a short
 back-off so a dead server does not add a connect attempt to every request. Without a Redis URL the cache is
@@ -36,6 +39,9 @@ from redis.exceptions import RedisError
 from soccerpredict.artifacts import PROBABILITY_COLUMNS
 
 __all__ = [
+    "CACHE_BY_CALLER",
+    "CACHE_BY_PREDICTOR",
+    "CACHE_PARAMETER",
     "KEY_PREFIX",
     "PredictionCache",
     "Probabilities",
@@ -51,6 +57,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 KEY_PREFIX: Final = "predict"
+#: The v2 request parameter naming who caches the request's predictions. ``"caller"``: the client does (the
+#: facade, which reads and writes the cache itself), so the predictor neither reads nor writes it for that
+#: request; absent or ``"predictor"``: the predictor does (workers, stock v2 clients).
+CACHE_PARAMETER: Final = "cache"
+CACHE_BY_CALLER: Final = "caller"
+CACHE_BY_PREDICTOR: Final = "predictor"
 Probabilities = tuple[float, float, float]
 _DELETE_BATCH: Final = 500
 _SCAN_COUNT: Final = 1000

@@ -30,6 +30,12 @@ def test_match_id_request_is_a_bytes_tensor() -> None:
     }
 
 
+def test_a_caller_that_caches_says_so_in_the_request_parameters() -> None:
+    body = match_id_request(["a"], caller_caches=True)
+    assert body["parameters"] == {"cache": "caller"}
+    assert body["inputs"] == match_id_request(["a"])["inputs"]
+
+
 def test_flat_and_nested_probabilities_parse_the_same() -> None:
     flat = _response([0.5, 0.3, 0.2, 0.1, 0.2, 0.7], [2, 3], model_version="4")
     nested = _response([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7]], [2, 3], model_version="4")

@@ -108,3 +108,24 @@ def test_unload_then_load_serves_again(predictor: SoccerPredictor) -> None:
         return states
 
     assert asyncio.run(scenario()) == [True, True, True, True, True]
+
+
+def _with_parameters(parameters: dict[str, Any] | None) -> InferRequest:
+    tensor = InferInput(name="match_id", shape=[1], datatype="BYTES", data=["m1"])
+    return InferRequest(model_name="soccer-1x2", infer_inputs=[tensor], parameters=parameters)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [(None, False), ({}, False), ({"cache": "predictor"}, False), ({"cache": "caller"}, True)],
+)
+def test_the_cache_parameter_names_the_requests_cache_owner(parameters: dict[str, Any] | None, expected: bool) -> None:
+    from serving.predictor.model import caller_caches
+
+    assert caller_caches(_with_parameters(parameters)) is expected
+
+
+def test_an_unknown_cache_owner_is_a_400_that_names_the_choices(predictor: SoccerPredictor) -> None:
+    asyncio.run(predictor.watcher.refresh())
+    with pytest.raises(InvalidInput, match=r"'caller'.*'predictor'"):
+        asyncio.run(predictor.predict(_with_parameters({"cache": "nobody"})))
