@@ -86,3 +86,48 @@ def test_without_redis_every_lookup_misses_and_nothing_is_counted(service: str) 
     assert asyncio.run(scenario()) == ([None, None], None, "disabled")
     for name in ("prediction_cache_errors_total", "prediction_cache_hits_total", "prediction_cache_misses_total"):
         assert metrics[name].labels(service=service)._value.get() == 0
+
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"  # nothing listens there once the socket is closed
+
+
+def test_a_failure_backs_off_and_each_request_during_it_counts_one_error() -> None:
+    metrics = build(CollectorRegistry())
+    now = [100.0]
+    cache = PredictionCache(
+        _closed_port_url(), ttl_seconds=60, metrics=metrics, service="api", backoff_seconds=2.0, clock=lambda: now[0]
+    )
+
+    async def scenario() -> list[object]:
+        first = await cache.get_many(["a", "b"], "1")  # fails: starts the back-off
+        await cache.set("a", "1", (0.2, 0.3, 0.5))  # skipped: the same incident, not counted again
+        second = await cache.get("a", "1")  # backing off: no connect attempt, one error
+        now[0] += 2.5
+        third = await cache.get("a", "1")  # back-off over: tries Redis again, fails again
+        await cache.aclose()
+        return [first, second, third, await cache.ping()]
+
+    assert asyncio.run(scenario()) == [[None, None], None, None, "down"]
+    assert metrics["prediction_cache_errors_total"].labels(service="api")._value.get() == 3
+    assert metrics["prediction_cache_misses_total"].labels(service="api")._value.get() == 0
+
+
+def test_the_in_process_tier_answers_what_was_set_even_with_redis_down() -> None:
+    metrics = build(CollectorRegistry())
+    cache = PredictionCache(_closed_port_url(), ttl_seconds=60, metrics=metrics, service="api", local_ttl_seconds=5)
+
+    async def scenario() -> list[object]:
+        await cache.set_many({"a": np.array([0.2, 0.3, 0.5])}, "1")
+        found = [await cache.get_many(["a", "b"], "1"), await cache.get("a", "2")]
+        assert await cache.delete_version("1") == 0  # Redis is down; the local entries of version 1 go anyway
+        found.append(await cache.get("a", "1"))
+        return found
+
+    assert asyncio.run(scenario()) == [[(0.2, 0.3, 0.5), None], None, None]
+    assert metrics["prediction_cache_hits_total"].labels(service="api")._value.get() == 1
