@@ -29,7 +29,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from serving.api.services.predictor_client import InferResult, ModelMetadata
+from serving.common.v2_client import InferResult, ModelMetadata
 from soccerpredict.errors import UnknownMatchError
 
 MODEL = "soccer-1x2"

@@ -25,10 +25,10 @@ from serving.api.metrics import MetricsMiddleware, metrics_router
 from serving.api.routers import error_responses, health, monitoring, predict
 from serving.api.services import Services
 from serving.api.services.batching import MissBatcher
-from serving.api.services.cache import PredictionCache
 from serving.api.services.precomputed import PrecomputedService
-from serving.api.services.predictor_client import Predictor, PredictorClient, PredictorTimeoutError
 from serving.api.validation import validation_error_handler
+from serving.common.cache import PredictionCache
+from serving.common.v2_client import Predictor, PredictorClient, PredictorTimeoutError
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import PredictorUnavailableError, ServingError, UnknownMatchError
 from soccerpredict.monitoring.metrics import build, default_metrics
@@ -88,11 +88,14 @@ def create_app_from_env() -> FastAPI:
 def _services(
     settings: Settings, metrics: Any, *, predictor: Predictor | None, store: ObjectStore | None, celery_app: Any
 ) -> Services:
-    from serving.worker.app import make_celery, make_publisher
+    from serving.common.jobs import make_celery, make_publisher
 
     if celery_app is None:
         celery_app = make_celery(settings)
-    client = predictor or PredictorClient(settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics)
+    # The facade owns the cache of its synchronous predictions: the predictor skips its own for them.
+    client = predictor or PredictorClient(
+        settings.predictor_url, timeout=settings.predictor_timeout, metrics=metrics, caller_caches=True
+    )
     return Services(
         settings=settings,
         metrics=metrics,
@@ -105,6 +108,7 @@ def _services(
             ttl_seconds=settings.cache_ttl_seconds,
             local_ttl_seconds=settings.cache_local_ttl_seconds,
             metrics=metrics,
+            service="api",
         ),
         precomputed=PrecomputedService(store or ObjectStore.from_settings(settings), metrics=metrics),
         celery=celery_app,

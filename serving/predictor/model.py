@@ -5,7 +5,9 @@ Inputs (exactly one per request):
 - ``features`` FP32 ``[n, n_features]``, columns in the order published by the model metadata
   (``parameters.feature_names``), finite numbers only;
 - ``match_id`` BYTES ``[n]``: features come from the latest match-features snapshot, and results
-  are cached in Redis under ``predict:{match_id}:{model_version}``.
+  are cached in Redis under ``predict:{match_id}:{model_version}``, unless the request parameter
+  ``cache`` is ``"caller"``: then the client owns the cache for it (the facade) and the predictor neither
+  reads nor writes it.
 
 Outputs: ``probabilities`` FP32 ``[n, 3]`` (home, draw, away) and ``model_version`` BYTES ``[n]``.
 Every malformed request is an ``InvalidInput`` (HTTP 400) whose message says what to send instead.
@@ -26,7 +28,7 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
 from kserve.model_repository import ModelRepository
 
-from serving.predictor.cache import PredictionCache
+from serving.common.cache import CACHE_BY_CALLER, CACHE_BY_PREDICTOR, CACHE_PARAMETER, PredictionCache
 from serving.predictor.champion import Champion, ChampionLoader, ChampionWatcher
 from serving.predictor.features import FeatureSnapshot
 from soccerpredict.artifacts import MODEL_NAME, PROBABILITY_COLUMNS
@@ -39,6 +41,7 @@ __all__ = [
     "NotReady",
     "SoccerPredictor",
     "build_response",
+    "caller_caches",
     "input_types",
     "model_metadata",
     "output_types",
@@ -103,6 +106,20 @@ def parse_request(request: Any, feature_names: Sequence[str]) -> FeatureRows | M
     if tensor.name == INPUT_MATCH_ID:
         return MatchIds(parse_match_ids(tensor))
     raise InvalidInput(f"unknown input {tensor.name!r}; {_EXPECTED}")
+
+
+def caller_caches(request: InferRequest) -> bool:
+    """Whether the request's ``cache`` parameter hands the prediction cache to the caller (see the module doc)."""
+    value = (request.parameters or {}).get(CACHE_PARAMETER)
+    value = getattr(value, "string_param", value)  # gRPC parameters are InferParameter messages
+    if value in (None, CACHE_BY_PREDICTOR):
+        return False
+    if value == CACHE_BY_CALLER:
+        return True
+    raise InvalidInput(
+        f"request parameter {CACHE_PARAMETER!r} is {value!r}; send {CACHE_BY_CALLER!r} (the caller caches) "
+        f"or {CACHE_BY_PREDICTOR!r} (the predictor caches, the default)"
+    )
 
 
 def parse_features(tensor: Any, feature_names: Sequence[str]) -> np.ndarray:
@@ -338,7 +355,7 @@ class SoccerPredictor(Model):
             if isinstance(parsed, FeatureRows):
                 proba, source = await self._infer(champion, parsed.values), "model"
             else:
-                proba, source = await self._predict_matches(champion, parsed.ids)
+                proba, source = await self._predict_matches(champion, parsed.ids, cached=not caller_caches(payload))
         except UnknownMatchError as exc:
             raise InvalidInput(str(exc)) from exc
         except (ServingError, ModelError) as exc:
@@ -346,19 +363,22 @@ class SoccerPredictor(Model):
         self._metrics["prediction_duration_seconds"].labels(source=source).observe(time.perf_counter() - start)
         return build_response(payload, proba, champion.version, self.name)
 
-    async def _predict_matches(self, champion: Champion, ids: tuple[str, ...]) -> tuple[np.ndarray, str]:
-        cached = await self.cache.get_many(ids, champion.version)
-        todo = list(dict.fromkeys(m for m, row in zip(ids, cached, strict=True) if row is None))
+    async def _predict_matches(
+        self, champion: Champion, ids: tuple[str, ...], *, cached: bool
+    ) -> tuple[np.ndarray, str]:
+        found = await self.cache.get_many(ids, champion.version) if cached else [None] * len(ids)
+        todo = list(dict.fromkeys(m for m, row in zip(ids, found, strict=True) if row is None))
         fresh: dict[str, np.ndarray] = {}
         if todo:
             proba = await self._infer(champion, await self.snapshot.features(todo, champion.feature_names))
             fresh = dict(zip(todo, proba, strict=True))
-            if self.watcher.current is champion:  # never write entries for a version just swapped out
+            if cached and self.watcher.current is champion:  # never write entries for a version just swapped out
                 await self.cache.set_many(fresh, champion.version)
-        hits = len(ids) - sum(row is None for row in cached)
+        hits = len(ids) - sum(row is None for row in found)
         if hits:
             self._metrics["predictions_total"].labels(source="cache").inc(hits)
-        rows = [row if row is not None else fresh[m] for m, row in zip(ids, cached, strict=True)]
+        pairs = zip(ids, found, strict=True)
+        rows = [fresh[m] if row is None else np.asarray(row, dtype=np.float32) for m, row in pairs]
         return np.vstack(rows), "model" if todo else "cache"
 
     async def _infer(self, champion: Champion, features: np.ndarray) -> np.ndarray:

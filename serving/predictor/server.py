@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def build_predictor(settings: Settings, metrics: Any = None) -> SoccerPredictor:
     """The predictor wired to the registry, object store and Redis configured in ``settings``."""
-    from serving.predictor.cache import PredictionCache
+    from serving.common.cache import PredictionCache
     from serving.predictor.champion import MlflowChampionLoader
     from serving.predictor.features import FeatureSnapshot
     from serving.predictor.model import SoccerPredictor
@@ -44,7 +44,9 @@ def build_predictor(settings: Settings, metrics: Any = None) -> SoccerPredictor:
     from soccerpredict.monitoring.metrics import default_metrics
 
     metrics = metrics if metrics is not None else default_metrics()
-    cache = PredictionCache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds, metrics=metrics)
+    cache = PredictionCache(
+        settings.redis_url, ttl_seconds=settings.cache_ttl_seconds, metrics=metrics, service="predictor"
+    )
     if not cache.enabled:
         log.info("no SOCCER_REDIS_URL: the prediction cache is disabled")
     return SoccerPredictor(

@@ -15,14 +15,15 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from serving.worker.app import make_celery
+    from serving.common.jobs import make_celery
 
 __all__ = ["make_celery"]
 
 
 @cache
 def _from_environment() -> Any:
-    from serving.worker.app import make_celery
+    from serving.common.jobs import make_celery
+    from serving.worker import metrics  # noqa: F401  (connects celeryd_init: the worker command serves /metrics)
     from soccerpredict.settings import Settings
 
     return make_celery(Settings())
@@ -33,7 +34,7 @@ def __getattr__(name: str) -> Any:
     if name == "celery":
         return _from_environment()
     if name == "make_celery":
-        from serving.worker.app import make_celery
+        from serving.common.jobs import make_celery
 
         return make_celery
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,9 +24,9 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_failure, task_retry, task_success
 
-from serving.api.services.cache import KEY_PREFIX, cache_key
-from serving.api.services.predictor_client import InferResult, SyncPredictorClient
-from serving.worker.app import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH
+from serving.common.cache import delete_cached
+from serving.common.jobs import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH
+from serving.common.v2_client import InferResult, SyncPredictorClient
 from soccerpredict.artifacts import PROBABILITY_COLUMNS
 from soccerpredict.errors import PredictorUnavailableError, ServingError, UnknownMatchError
 
@@ -124,33 +124,15 @@ def score_batch(self: Task, rows: list[list[float]]) -> dict[str, Any]:
     return {"model_version": result.model_version, "probabilities": [list(p) for p in result.probabilities]}
 
 
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
-
-
-def _patterns(match_ids: Sequence[str] | None, model_version: str | None) -> list[str]:
-    version = _glob_escape(model_version) if model_version else "*"
-    if not match_ids:
-        return [f"{KEY_PREFIX}:*:{version}"]
-    return [cache_key(_glob_escape(m), version) for m in match_ids]
-
-
 @shared_task(name=TASK_INVALIDATE_CACHE, bind=True)
 def invalidate_cache(
     self: Task, match_ids: list[str] | None = None, model_version: str | None = None
 ) -> dict[str, Any]:
     """Delete cached predictions of these matches and/or this model version (neither: all of them)."""
-    from redis import Redis
-
     url = self.app.conf.soccer_redis_url
     if not url:
         return {"deleted": 0, "detail": "no cache configured (SOCCER_REDIS_URL is unset)"}
-    deleted = 0
-    with Redis.from_url(url, socket_timeout=5.0) as redis:
-        for pattern in _patterns(match_ids, model_version):
-            # SCAN, not KEYS: KEYS blocks Redis while it walks the whole keyspace.
-            batch = list(redis.scan_iter(match=pattern, count=500))
-            deleted += int(redis.delete(*batch)) if batch else 0
+    deleted = delete_cached(url, match_ids, model_version)
     log.info("invalidated %d cached predictions (matches=%s, version=%s)", deleted, match_ids, model_version)
     return {"deleted": deleted}
 

@@ -203,7 +203,7 @@ def predictor_text(tmp_path_factory: pytest.TempPathFactory) -> str:
     from kserve import InferInput, InferRequest
     from kserve.protocol.rest.server import metrics_handler
 
-    from serving.predictor.cache import PredictionCache
+    from serving.common.cache import PredictionCache
     from serving.predictor.features import FeatureSnapshot
     from serving.predictor.model import SoccerPredictor
     from soccerpredict.monitoring.metrics import default_metrics
@@ -211,7 +211,7 @@ def predictor_text(tmp_path_factory: pytest.TempPathFactory) -> str:
     store = ObjectStore(tmp_path_factory.mktemp("predictor").as_uri())
     store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
     metrics = default_metrics()  # what build_predictor uses: the process registry kserve serves
-    cache = PredictionCache(closed_redis_url(), ttl_seconds=60, metrics=metrics)
+    cache = PredictionCache(closed_redis_url(), ttl_seconds=60, metrics=metrics, service="predictor")
     loader = StaticLoader(evaluation=EVALUATION, promoted_at=1_723_788_000.0)
     predictor = SoccerPredictor(loader, FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
 
@@ -250,8 +250,8 @@ def test_predictor_exposes_its_metrics(predictor_text: str) -> None:
 
 @pytest.fixture(scope="module")
 def worker_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from serving.common.jobs import TASK_PREDICT_MATCHES, make_celery
     from serving.worker import tasks
-    from serving.worker.app import TASK_PREDICT_MATCHES, make_celery
     from serving.worker.metrics import serve_metrics
 
     settings = Settings(home=tmp_path_factory.mktemp("worker"), predictor_url=closed_port_url())

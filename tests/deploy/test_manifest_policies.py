@@ -307,7 +307,7 @@ def test_commands_and_ports_match_the_code(rendered: dict[str, Objects]) -> None
     )
     assert model and predictor["readinessProbe"]["httpGet"]["path"] == f"/v2/models/{model.group(1)}/ready"
 
-    source = (kt.REPO / "serving/worker/app.py").read_text(encoding="utf-8")
+    source = (kt.REPO / "serving/common/jobs.py").read_text(encoding="utf-8")
     queues = set(re.findall(r'^(?:ML|API)_QUEUE: Final = "(\w+)"', source, re.MULTILINE))
     consumed: set[str] = set()
     for name in ("soccer-worker-ml", "soccer-worker-api"):

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from serving.api.app import create_app
-from serving.worker.app import make_celery
+from serving.common.jobs import make_celery
 from soccerpredict.settings import Settings
 
 pytestmark = pytest.mark.service

@@ -19,7 +19,7 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from prometheus_client import REGISTRY
 
-from serving.worker.app import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH, make_celery
+from serving.common.jobs import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH, make_celery
 from soccerpredict.settings import Settings
 
 pytestmark = pytest.mark.service

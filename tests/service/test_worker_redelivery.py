@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import create_engine, text
 
 from serving.api.routers.monitoring import _task_status
-from serving.worker.app import TASK_PREDICT_MATCHES, make_celery, record_submitted, visibility_timeout
+from serving.common.jobs import TASK_PREDICT_MATCHES, make_celery, record_submitted, visibility_timeout
 from soccerpredict.settings import Settings
 
 pytestmark = pytest.mark.service

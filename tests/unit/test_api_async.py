@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from serving.api.app import create_app
 from serving.api.routers.monitoring import _task_status
-from serving.worker.app import TASK_PREDICT_MATCHES, VISIBILITY_MARGIN_SECONDS, make_celery
+from serving.common.jobs import TASK_PREDICT_MATCHES, VISIBILITY_MARGIN_SECONDS, make_celery
 from soccerpredict.errors import PredictorUnavailableError
 from soccerpredict.settings import Settings
 

@@ -14,7 +14,7 @@ from api_doubles import StubPredictor
 from prometheus_client import CollectorRegistry
 
 from serving.api.services.batching import MissBatcher
-from serving.api.services.predictor_client import InferResult, PredictorTimeoutError
+from serving.common.v2_client import InferResult, PredictorTimeoutError
 from soccerpredict.errors import PredictorUnavailableError, UnknownMatchError
 from soccerpredict.monitoring.metrics import build
 

@@ -315,7 +315,7 @@ def test_mlflow_loader_reads_the_evaluation_and_the_promotion_time(
 def test_queue_sampler_sets_the_depth_of_each_queue(
     tmp_path: Path, metrics: Metrics, registry: CollectorRegistry
 ) -> None:
-    from serving.worker.app import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, make_celery
+    from serving.common.jobs import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, make_celery
     from serving.worker.metrics import QueueDepthSampler
     from soccerpredict.settings import Settings
 
@@ -332,7 +332,7 @@ def test_queue_sampler_sets_the_depth_of_each_queue(
 def test_queue_sampler_survives_a_dead_broker(
     tmp_path: Path, metrics: Metrics, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from serving.worker.app import make_celery
+    from serving.common.jobs import make_celery
     from serving.worker.metrics import QueueDepthSampler
     from soccerpredict.settings import Settings
 
@@ -352,7 +352,7 @@ def test_queue_sampler_survives_a_dead_broker(
 def test_worker_command_serves_metrics_only_when_a_port_is_set(tmp_path: Path) -> None:
     import httpx
 
-    from serving.worker.app import make_celery
+    from serving.common.jobs import make_celery
     from serving.worker.metrics import on_worker_init
     from soccerpredict.settings import Settings
 

@@ -59,9 +59,9 @@ def records() -> Iterator[Records]:
 def make_client(tmp_path: Path, admin_key: str | None) -> tuple[TestClient, StaticLoader, Any]:
     from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 
+    from serving.common.cache import PredictionCache
     from serving.predictor.app import build_app
     from serving.predictor.binary_request import CheckedDataPlane
-    from serving.predictor.cache import PredictionCache
     from serving.predictor.features import FeatureSnapshot
     from serving.predictor.model import ChampionRepository, SoccerPredictor
 
@@ -69,7 +69,7 @@ def make_client(tmp_path: Path, admin_key: str | None) -> tuple[TestClient, Stat
     store = ObjectStore(tmp_path.as_uri())
     store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
     loader = StaticLoader(features=("a", "b"))
-    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics, service="predictor")
     predictor = SoccerPredictor(loader, FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
     asyncio.run(predictor.watcher.refresh())
     repository = ChampionRepository(predictor)

@@ -14,7 +14,7 @@ from kserve.errors import InferenceError, InvalidInput, ModelNotReady
 from predictor_doubles import StaticLoader
 from prometheus_client import CollectorRegistry
 
-from serving.predictor.cache import PredictionCache
+from serving.common.cache import PredictionCache
 from serving.predictor.features import FeatureSnapshot
 from serving.predictor.model import ChampionRepository, SoccerPredictor
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -33,7 +33,7 @@ def metrics() -> Metrics:
 def predictor(tmp_path: Path, metrics: Metrics) -> SoccerPredictor:
     store = ObjectStore(tmp_path.as_uri())
     store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
-    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics, service="predictor")
     return SoccerPredictor(StaticLoader(features=FEATURES), FeatureSnapshot(store), cache, metrics, poll_seconds=3600)
 
 
@@ -74,7 +74,7 @@ def test_a_snapshot_missing_model_features_is_a_server_error(tmp_path: Path, pre
 
 
 def test_without_a_champion_predict_says_why(tmp_path: Path, metrics: Metrics) -> None:
-    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics)
+    cache = PredictionCache(None, ttl_seconds=60, metrics=metrics, service="predictor")
     predictor = SoccerPredictor(
         StaticLoader(None, FEATURES), FeatureSnapshot(ObjectStore(tmp_path.as_uri())), cache, metrics
     )
@@ -108,3 +108,24 @@ def test_unload_then_load_serves_again(predictor: SoccerPredictor) -> None:
         return states
 
     assert asyncio.run(scenario()) == [True, True, True, True, True]
+
+
+def _with_parameters(parameters: dict[str, Any] | None) -> InferRequest:
+    tensor = InferInput(name="match_id", shape=[1], datatype="BYTES", data=["m1"])
+    return InferRequest(model_name="soccer-1x2", infer_inputs=[tensor], parameters=parameters)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [(None, False), ({}, False), ({"cache": "predictor"}, False), ({"cache": "caller"}, True)],
+)
+def test_the_cache_parameter_names_the_requests_cache_owner(parameters: dict[str, Any] | None, expected: bool) -> None:
+    from serving.predictor.model import caller_caches
+
+    assert caller_caches(_with_parameters(parameters)) is expected
+
+
+def test_an_unknown_cache_owner_is_a_400_that_names_the_choices(predictor: SoccerPredictor) -> None:
+    asyncio.run(predictor.watcher.refresh())
+    with pytest.raises(InvalidInput, match=r"'caller'.*'predictor'"):
+        asyncio.run(predictor.predict(_with_parameters({"cache": "nobody"})))

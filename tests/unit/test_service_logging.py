@@ -65,7 +65,7 @@ def run_facade(tmp_path: Path, log_format: str) -> str:
 
 def test_the_facades_own_info_lines_are_logged(tmp_path: Path) -> None:
     text = run_facade(tmp_path, "text")
-    assert "serving.api.services.predictor_client INFO predictor serves soccer-1x2 version 1" in text, text
+    assert "serving.common.v2_client INFO predictor serves soccer-1x2 version 1" in text, text
     assert "uvicorn.access INFO" in text and "/health/ready" in text, text
 
 
@@ -73,7 +73,7 @@ def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
     lines = [line for line in run_facade(tmp_path, "json").splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is JSON
     assert {"time", "level", "logger", "process", "message"} <= set(records[0])
-    mine = [r for r in records if r["logger"] == "serving.api.services.predictor_client"]
+    mine = [r for r in records if r["logger"] == "serving.common.v2_client"]
     assert mine and mine[0]["level"] == "INFO" and "version 1" in mine[0]["message"]
     assert any(r["logger"] == "uvicorn.access" and "/health/ready" in r["message"] for r in records)
 

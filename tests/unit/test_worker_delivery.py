@@ -11,8 +11,7 @@ import pytest
 from api_doubles import closed_port_url
 from celery.exceptions import SoftTimeLimitExceeded
 
-from serving.api.services.predictor_client import SyncPredictorClient
-from serving.worker.app import (
+from serving.common.jobs import (
     SUBMITTED,
     TASK_PREDICT_MATCHES,
     broker_redelivers,
@@ -20,6 +19,7 @@ from serving.worker.app import (
     make_publisher,
     record_submitted,
 )
+from serving.common.v2_client import SyncPredictorClient
 from serving.worker.tasks import _predict_each
 from soccerpredict.settings import Settings
 

@@ -15,7 +15,7 @@ from soccerpredict.settings import Settings
 
 
 def celery_app(tmp_path: Path) -> object:
-    from serving.worker.app import make_celery
+    from serving.common.jobs import make_celery
 
     return make_celery(Settings(home=tmp_path, predictor_url=closed_port_url()))
 

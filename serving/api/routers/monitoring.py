@@ -16,7 +16,7 @@ from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
 from serving.api.routers import ServicesDep, error_responses
 from serving.api.routers.predict import snapshot_or_503
 from serving.api.schemas import DriftSummary, ModelInfo, TaskStatus, TensorSpec
-from serving.worker.app import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
+from serving.common.jobs import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
 
 __all__ = ["router"]
 

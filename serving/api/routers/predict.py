@@ -30,7 +30,7 @@ from serving.api.schemas import (
 )
 from serving.api.services import Services
 from serving.api.services.precomputed import PublishedObject, Snapshot
-from serving.worker.app import PUBLISH_RETRY_POLICY, TASK_PREDICT_MATCHES, record_submitted
+from serving.common.jobs import PUBLISH_RETRY_POLICY, TASK_PREDICT_MATCHES, record_submitted
 from soccerpredict.errors import UnknownMatchError
 
 __all__ = ["MAX_ASYNC_MATCHES", "MAX_OFFSET", "MAX_PAGE", "not_published", "router", "snapshot_or_503"]

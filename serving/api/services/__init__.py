@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from serving.api.services.batching import MissBatcher
-    from serving.api.services.cache import PredictionCache
     from serving.api.services.precomputed import PrecomputedService
-    from serving.api.services.predictor_client import Predictor
+    from serving.common.cache import PredictionCache
+    from serving.common.v2_client import Predictor
     from soccerpredict.settings import Settings
 
 __all__ = ["Services"]
@@ -33,5 +33,5 @@ class Services:
     cache: PredictionCache
     precomputed: PrecomputedService
     celery: Celery  # reads task states from the result backend
-    publisher: Celery  # sends tasks (see serving.worker.app.make_publisher)
+    publisher: Celery  # sends tasks (see serving.common.jobs.make_publisher)
     owns_predictor: bool

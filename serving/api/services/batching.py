@@ -17,7 +17,7 @@ import asyncio
 import logging
 from typing import Any, Final
 
-from serving.api.services.predictor_client import (
+from serving.common.v2_client import (
     InferResult,
     Predictor,
     PredictorTimeoutError,

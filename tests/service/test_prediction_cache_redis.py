@@ -17,7 +17,7 @@ from kserve import InferInput, InferRequest
 from prometheus_client import CollectorRegistry
 from sklearn.linear_model import LogisticRegression
 
-from serving.predictor.cache import PredictionCache, cache_key
+from serving.common.cache import PredictionCache, cache_key
 from serving.predictor.champion import Champion
 from serving.predictor.features import FeatureSnapshot
 from serving.predictor.model import SoccerPredictor
@@ -85,7 +85,7 @@ def build_predictor(tmp_path: Path, tag: str, redis_url: str | None, metrics: Me
     snapshot = pd.DataFrame(np.arange(12, dtype=float).reshape(3, 4) / 10, columns=list(FEATURES))
     snapshot.insert(0, "match_id", [f"{tag}-m{i}" for i in range(3)])
     store.write_parquet(MATCH_FEATURES_KEY, snapshot)
-    cache = PredictionCache(redis_url, ttl_seconds=300, metrics=metrics)
+    cache = PredictionCache(redis_url, ttl_seconds=300, metrics=metrics, service="predictor")
     return SoccerPredictor(FixedLoader(f"{tag}v1"), FeatureSnapshot(store), cache, metrics)
 
 
@@ -98,7 +98,7 @@ def match_request(*ids: str) -> InferRequest:
 
 
 def test_miss_then_hit_with_the_ttl_set(redis_url: str, client: redis.Redis, metrics: Metrics, tag: str) -> None:
-    cache = PredictionCache(redis_url, ttl_seconds=120, metrics=metrics)
+    cache = PredictionCache(redis_url, ttl_seconds=120, metrics=metrics, service="predictor")
     proba = np.array([0.5, 0.3, 0.2], dtype=np.float32)
 
     async def scenario() -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
@@ -124,7 +124,7 @@ def test_miss_then_hit_with_the_ttl_set(redis_url: str, client: redis.Redis, met
 def test_deleting_a_version_removes_only_its_keys(
     redis_url: str, client: redis.Redis, metrics: Metrics, tag: str
 ) -> None:
-    cache = PredictionCache(redis_url, ttl_seconds=120, metrics=metrics)
+    cache = PredictionCache(redis_url, ttl_seconds=120, metrics=metrics, service="predictor")
     old, new = f"{tag}-1", f"{tag}-2"
     row = np.full(3, 1 / 3, dtype=np.float32)
 

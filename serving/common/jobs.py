@@ -1,4 +1,4 @@
-"""The Celery app: broker and result backend from settings, two queues, JSON only.
+"""The Celery app the facade and the workers share: broker and result backend from settings, two queues, JSON only.
 
 Queues: ``ml`` for work that calls the model (``predict_matches``, ``score_batch``) and ``api`` for
 light housekeeping the facade asks for (``invalidate_cache``), so a long scoring batch never delays
@@ -65,13 +65,11 @@ def _sqlite_folder(settings: Settings) -> None:
 
 
 def make_celery(settings: Settings, *, queue_prefix: str = "") -> Celery:
-    """A Celery app for these settings; tasks live in :mod:`serving.worker.tasks`.
+    """A Celery app for these settings; tasks live in ``serving.worker.tasks`` (named, never imported here).
 
     ``queue_prefix`` renames both queues (``{prefix}ml``, ``{prefix}api``), so test runs sharing one
     broker do not consume each other's jobs.
     """
-    from serving.worker import metrics  # noqa: F401  (connects celeryd_init: the worker command serves /metrics)
-
     ml, api = f"{queue_prefix}{ML_QUEUE}", f"{queue_prefix}{API_QUEUE}"
     _sqlite_folder(settings)
     app = Celery("soccerpredict", broker=settings.broker, backend=settings.backend, include=["serving.worker.tasks"])

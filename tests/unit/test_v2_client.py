@@ -1,22 +1,20 @@
-"""The v2 request/response mapping (against a fake v2 server on loopback), cache values, Celery routing."""
+"""The v2 request/response mapping (against a fake v2 server on loopback) and Celery routing."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from api_doubles import FakeV2Predictor, closed_port_url
 
-from serving.api.services.cache import cache_key, decode_value, encode_value
-from serving.api.services.predictor_client import (
+from serving.common.jobs import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH, make_celery
+from serving.common.v2_client import (
     PredictorClient,
     PredictorTimeoutError,
     match_id_request,
     parse_infer_response,
     parse_metadata,
 )
-from serving.worker.app import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH, make_celery
 from soccerpredict.errors import PredictorUnavailableError, UnknownMatchError
 from soccerpredict.settings import Settings
 
@@ -30,6 +28,12 @@ def test_match_id_request_is_a_bytes_tensor() -> None:
     assert match_id_request(["a", "b"]) == {
         "inputs": [{"name": "match_id", "datatype": "BYTES", "shape": [2], "data": ["a", "b"]}]
     }
+
+
+def test_a_caller_that_caches_says_so_in_the_request_parameters() -> None:
+    body = match_id_request(["a"], caller_caches=True)
+    assert body["parameters"] == {"cache": "caller"}
+    assert body["inputs"] == match_id_request(["a"])["inputs"]
 
 
 def test_flat_and_nested_probabilities_parse_the_same() -> None:
@@ -103,22 +107,6 @@ async def _learns_the_model_version(fake: FakeV2Predictor) -> None:
     fake.is_ready = False
     assert await client.ready() == "not ready (HTTP 503)"
     await client.aclose()
-
-
-def test_cache_values_round_trip_and_accept_the_predictor_formats() -> None:
-    assert cache_key("E0-1", "7") == "predict:E0-1:7"
-    assert json.loads(encode_value((0.5, 0.3, 0.2), "7")) == {
-        "p_home": 0.5,
-        "p_draw": 0.3,
-        "p_away": 0.2,
-        "model_version": "7",
-    }  # the predictor's format (serving/predictor/cache.py)
-    assert decode_value(encode_value((0.5, 0.3, 0.2), "7")) == (0.5, 0.3, 0.2)
-    assert decode_value(b"[0.1, 0.2, 0.7]") == (0.1, 0.2, 0.7)
-    assert decode_value(b"[[0.1, 0.2, 0.7]]") == (0.1, 0.2, 0.7)
-    assert decode_value(b'{"p_home": 0.1, "p_draw": 0.2, "p_away": 0.7}') == (0.1, 0.2, 0.7)
-    assert decode_value(b"garbage") is None
-    assert decode_value(b'{"probabilities": [1, 2]}') is None
 
 
 def test_tasks_are_routed_to_their_queues(tmp_path: object) -> None:
