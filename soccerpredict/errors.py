@@ -20,6 +20,8 @@ Each message says what went wrong and what to do about it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -91,7 +93,15 @@ class ServingError(SoccerPredictError):
 
 
 class UnknownMatchError(ServingError):
-    """No features are known for the requested match id."""
+    """No features are known for the requested match id.
+
+    ``match_ids`` names the unknown ones when the raiser knows them (the predictor does, and says so in its 400),
+    so a caller can ask again for the others in one call instead of one call per id.
+    """
+
+    def __init__(self, message: str, match_ids: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.match_ids: tuple[str, ...] = tuple(match_ids)
 
 
 class PredictorUnavailableError(ServingError):

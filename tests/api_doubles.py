@@ -101,8 +101,9 @@ class FakeV2Predictor:
         if self.fail_status is not None:
             return JSONResponse({"error": "model not loaded"}, status_code=self.fail_status)
         probs = self._probabilities(body["inputs"][0])
-        if isinstance(probs, str):
-            return JSONResponse({"error": probs}, status_code=400)
+        if isinstance(probs, str):  # named as the real predictor names them
+            unknown = [m for m in dict.fromkeys(body["inputs"][0]["data"]) if m not in self.known]
+            return JSONResponse({"error": probs, "unknown_match_ids": unknown}, status_code=400)
         outputs = [
             {
                 "name": "probabilities",
@@ -160,10 +161,17 @@ class FakeV2Predictor:
 
 
 class StubPredictor:
-    """In-process predictor: known match ids answer, others raise UnknownMatchError; ``error`` fails every call."""
+    """In-process predictor: known match ids answer, others raise UnknownMatchError; ``error`` fails every call.
 
-    def __init__(self, known: dict[str, tuple[float, float, float]], *, version: str = "1") -> None:
+    ``names_unknown`` makes the error name the unknown ids, as the real predictor's 400 does; without it the caller
+    cannot tell which ids were refused (an older predictor).
+    """
+
+    def __init__(
+        self, known: dict[str, tuple[float, float, float]], *, version: str = "1", names_unknown: bool = False
+    ) -> None:
         self.known = dict(known)
+        self.names_unknown = names_unknown
         self.version = version
         self.model_version: str | None = version
         self.error: Exception | None = None
@@ -171,8 +179,9 @@ class StubPredictor:
     async def infer(self, match_ids: list[str]) -> InferResult:
         if self.error is not None:
             raise self.error
-        if any(m not in self.known for m in match_ids):
-            raise UnknownMatchError(f"unknown match id(s): {match_ids}")
+        unknown = [m for m in match_ids if m not in self.known]
+        if unknown:
+            raise UnknownMatchError(f"unknown match id(s): {unknown}", unknown if self.names_unknown else ())
         return InferResult(model_version=self.version, probabilities=tuple(self.known[m] for m in match_ids))
 
     async def metadata(self) -> ModelMetadata:

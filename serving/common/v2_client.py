@@ -25,6 +25,7 @@ from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME
 from soccerpredict.errors import PredictorUnavailableError, ServingError, UnknownMatchError
 
 __all__ = [
+    "UNKNOWN_MATCH_IDS",
     "InferResult",
     "ModelMetadata",
     "Predictor",
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 Probabilities = tuple[float, float, float]
 _UNKNOWN_VERSION: Final = "unknown"
+#: Field of the predictor's 400 body listing the match ids it has no features for (beside kserve's ``error``).
+UNKNOWN_MATCH_IDS: Final = "unknown_match_ids"
 
 
 class PredictorTimeoutError(PredictorUnavailableError):
@@ -149,9 +152,20 @@ def _error_text(body: bytes) -> str:
     return str(parsed.get("error") or parsed.get("detail") or parsed) if isinstance(parsed, dict) else str(parsed)
 
 
+def _unknown_ids(body: bytes) -> list[str]:
+    """The match ids a predictor's 400 names as unknown (its ``unknown_match_ids``; none when absent)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return []
+    ids = parsed.get(UNKNOWN_MATCH_IDS) if isinstance(parsed, dict) else None
+    return [str(m) for m in ids] if isinstance(ids, list) else []
+
+
 def _status_error(status: int, body: bytes) -> ServingError:
     if status == HTTPStatus.BAD_REQUEST:
-        return UnknownMatchError(f"the predictor has no features for this request: {_error_text(body)}")
+        message = f"the predictor has no features for this request: {_error_text(body)}"
+        return UnknownMatchError(message, _unknown_ids(body))
     if status == HTTPStatus.NOT_FOUND:
         return PredictorUnavailableError(f"the predictor does not serve model {MODEL_NAME!r} (HTTP 404)")
     return PredictorUnavailableError(f"the predictor failed with HTTP {status}: {_error_text(body)}")

@@ -9,6 +9,7 @@ ready); server errors keep kserve's ERROR with the traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -18,9 +19,20 @@ from grpc import ServicerContext, StatusCode
 from kserve.errors import InvalidInput, ModelNotFound, ModelNotReady
 from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor
 
-__all__ = ["QuietClientErrors", "install_error_handlers"]
+from serving.common.v2_client import UNKNOWN_MATCH_IDS
+
+__all__ = ["QuietClientErrors", "UnknownMatchIds", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
+
+
+class UnknownMatchIds(InvalidInput):
+    """A 400 for match ids without features, naming every one of them in the body's ``unknown_match_ids``."""
+
+    def __init__(self, reason: str, match_ids: Sequence[str]) -> None:
+        super().__init__(reason)
+        self.match_ids = list(match_ids)
+
 
 _REST = (
     (InvalidInput, HTTPStatus.BAD_REQUEST, logging.INFO),
@@ -32,7 +44,10 @@ _REST = (
 def _handler(status: HTTPStatus, level: int) -> Any:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         log.log(level, "%d %s %s: %s", status, request.method, request.url.path, _one_line(exc))
-        return JSONResponse(status_code=status, content={"error": str(exc)})
+        content: dict[str, Any] = {"error": str(exc)}
+        if isinstance(exc, UnknownMatchIds):
+            content[UNKNOWN_MATCH_IDS] = exc.match_ids  # so a caller can ask again for the others in one call
+        return JSONResponse(status_code=status, content=content)
 
     return handle
 

@@ -58,7 +58,7 @@ class SnapshotIndex:
         """Row numbers of the match ids; UnknownMatchError naming the unknown ones."""
         unknown = [m for m in dict.fromkeys(match_ids) if m not in self._rows]
         if unknown:
-            raise UnknownMatchError(_unknown_message(unknown, "they are not in the match-features snapshot"))
+            raise UnknownMatchError(_unknown_message(unknown, "they are not in the match-features snapshot"), unknown)
         return np.fromiter((self._rows[m] for m in match_ids), dtype=np.intp, count=len(match_ids))
 
     def matrix(self, feature_names: Sequence[str]) -> np.ndarray:
@@ -120,7 +120,8 @@ class FeatureSnapshot:
         self._warm_order = tuple(feature_names)
         index = await self._current()
         if index is None:
-            raise UnknownMatchError(_unknown_message(list(dict.fromkeys(match_ids)), self._reason))
+            unknown = list(dict.fromkeys(match_ids))
+            raise UnknownMatchError(_unknown_message(unknown, self._reason), unknown)
         return index.features(match_ids, feature_names)
 
     async def refresh(self) -> bool:

@@ -30,6 +30,7 @@ from kserve.model_repository import ModelRepository
 
 from serving.common.cache import CACHE_BY_CALLER, CACHE_BY_PREDICTOR, CACHE_PARAMETER, PredictionCache
 from serving.predictor.champion import Champion, ChampionLoader, ChampionWatcher
+from serving.predictor.error_handlers import UnknownMatchIds
 from serving.predictor.features import FeatureSnapshot
 from soccerpredict.artifacts import MODEL_NAME, PROBABILITY_COLUMNS
 from soccerpredict.errors import ModelError, ServingError, UnknownMatchError
@@ -357,7 +358,7 @@ class SoccerPredictor(Model):
             else:
                 proba, source = await self._predict_matches(champion, parsed.ids, cached=not caller_caches(payload))
         except UnknownMatchError as exc:
-            raise InvalidInput(str(exc)) from exc
+            raise UnknownMatchIds(str(exc), exc.match_ids) from exc
         except (ServingError, ModelError) as exc:
             raise InferenceError(str(exc)) from exc
         self._metrics["prediction_duration_seconds"].labels(source=source).observe(time.perf_counter() - start)

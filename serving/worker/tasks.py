@@ -73,6 +73,24 @@ def _deadline(task: Task) -> float:
     return time.monotonic() + float(limit) if limit else float("inf")
 
 
+def _predict_known(
+    client: SyncPredictorClient, match_ids: Sequence[str], refused: UnknownMatchError, deadline: float
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows for the ids the predictor did not name as unknown in ``refused``: one more call, not one per id."""
+    named = set(refused.match_ids)
+    known = [m for m in match_ids if m not in named]
+    if not named:  # a predictor that does not name them: find the good ones one by one
+        return _predict_each(client, match_ids, deadline)
+    unknown = list(dict.fromkeys(m for m in match_ids if m in named))
+    if not known:
+        return [], unknown
+    try:
+        return _rows(known, client.infer(known)), unknown
+    except UnknownMatchError:  # the snapshot changed between the two calls
+        rows, more = _predict_each(client, known, deadline)
+        return rows, unknown + more
+
+
 def _predict_each(
     client: SyncPredictorClient, match_ids: Sequence[str], deadline: float = float("inf")
 ) -> tuple[list[dict[str, Any]], list[str]]:
@@ -101,8 +119,8 @@ def predict_matches(self: Task, match_ids: list[str]) -> dict[str, Any]:
         with _client(self) as client:
             try:
                 rows = _rows(ids, client.infer(ids))
-            except UnknownMatchError:
-                rows, unknown = _predict_each(client, ids, deadline)
+            except UnknownMatchError as exc:
+                rows, unknown = _predict_known(client, ids, exc, deadline)
             version = client.last_version  # None when no id was known
     except PredictorUnavailableError as exc:
         raise self.retry(exc=exc, countdown=RETRY_SECONDS) from exc

@@ -25,8 +25,8 @@ class GatedPredictor(StubPredictor):
     """Answers like StubPredictor and records each call's match ids; with ``held``, each call waits until
     ``gate.set()``."""
 
-    def __init__(self, *, held: bool = False) -> None:
-        super().__init__(KNOWN, version="3")
+    def __init__(self, *, held: bool = False, names_unknown: bool = False) -> None:
+        super().__init__(KNOWN, version="3", names_unknown=names_unknown)
         self.calls: list[list[str]] = []
         self.gate = asyncio.Event()
         if not held:
@@ -115,6 +115,25 @@ def test_an_unknown_match_fails_alone_and_its_batch_mates_still_get_answers() ->
         assert await batch[2] == ("3", KNOWN["m2"])
         assert predictor.calls[1] == ["m1", "nobody", "m2"]  # refused as a whole, then asked one by one
         assert sorted(map(tuple, predictor.calls[2:])) == [("m1",), ("m2",), ("nobody",)]
+
+    asyncio.run(scenario())
+
+
+def test_unknown_matches_the_predictor_names_fail_and_their_batch_mates_are_asked_again_in_one_call() -> None:
+    async def scenario() -> None:
+        predictor = GatedPredictor(held=True, names_unknown=True)
+        batcher = MissBatcher(predictor, timeout=1.0, max_in_flight=1)
+        first = asyncio.create_task(batcher.predict("m0"))
+        await settle()
+        batch = [asyncio.create_task(batcher.predict(m)) for m in ("m1", "nobody", "m2", "ghost")]
+        await settle()
+        predictor.gate.set()
+        assert await first == ("3", KNOWN["m0"])
+        assert [await batch[0], await batch[2]] == [("3", KNOWN["m1"]), ("3", KNOWN["m2"])]
+        for unknown in (batch[1], batch[3]):
+            with pytest.raises(UnknownMatchError):
+                await unknown
+        assert predictor.calls[1:] == [["m1", "nobody", "m2", "ghost"], ["m1", "m2"]]  # two calls, not five
 
     asyncio.run(scenario())
 

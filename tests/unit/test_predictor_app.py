@@ -159,6 +159,16 @@ def test_an_unknown_match_is_a_400_logged_in_one_line_without_traceback(tmp_path
     assert len(lines) == 1 and lines[0].levelno == logging.INFO and "\n" not in lines[0].getMessage()
 
 
+def test_a_400_for_unknown_matches_names_every_one_of_them(tmp_path: Path) -> None:
+    client, _, _ = make_client(tmp_path, admin_key=None)
+    unknown = [f"ghost-{i}" for i in range(1000)]
+    with client:
+        response = client.post(INFER, json=match_body("m1", *unknown, "ghost-0"))
+    assert response.status_code == 400
+    assert response.json()["unknown_match_ids"] == unknown  # each once, in order; the known m1 not among them
+    assert "and 9" in response.json()["error"]  # the message itself stays short
+
+
 def test_a_server_error_still_logs_its_traceback(tmp_path: Path, records: Records) -> None:
     client, _, _ = make_client(tmp_path, admin_key=None)
     ObjectStore(tmp_path.as_uri()).write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1"], "a": [1.0]}))

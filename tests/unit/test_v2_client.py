@@ -71,8 +71,9 @@ def test_status_codes_and_transport_failures_map_to_serving_errors() -> None:
 
 async def _status_codes_map_to_serving_errors(fake: FakeV2Predictor) -> None:
     client = PredictorClient(fake.url, timeout=0.5)
-    with pytest.raises(UnknownMatchError, match="unknown match id"):
-        await client.infer(["unknown"])
+    with pytest.raises(UnknownMatchError, match="unknown match id") as unknown:
+        await client.infer(["known", "unknown", "ghost"])
+    assert unknown.value.match_ids == ("unknown", "ghost")  # read from the 400's unknown_match_ids
     fake.delay = 1.0
     with pytest.raises(PredictorTimeoutError, match=r"within 0\.5 s"):
         await client.infer(["known"])

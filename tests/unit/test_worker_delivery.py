@@ -19,8 +19,9 @@ from serving.common.jobs import (
     make_publisher,
     record_submitted,
 )
-from serving.common.v2_client import SyncPredictorClient
-from serving.worker.tasks import _predict_each
+from serving.common.v2_client import InferResult, SyncPredictorClient
+from serving.worker.tasks import _predict_each, _predict_known
+from soccerpredict.errors import UnknownMatchError
 from soccerpredict.settings import Settings
 
 
@@ -72,3 +73,37 @@ def test_predicting_one_by_one_stops_at_the_soft_limit() -> None:
         pytest.raises(SoftTimeLimitExceeded, match="after 0 of 2 match ids"),
     ):
         _predict_each(client, ["E0-20240817-a-b", "E0-20240817-c-d"], deadline=0.0)
+
+
+class CountingClient:
+    """A sync predictor client knowing ``known``; it names the unknown ids of a refused call, as the predictor does."""
+
+    def __init__(self, known: set[str], *, names_unknown: bool = True) -> None:
+        self.known, self.names_unknown, self.calls = known, names_unknown, 0
+
+    def infer(self, match_ids: list[str]) -> InferResult:
+        self.calls += 1
+        unknown = [m for m in dict.fromkeys(match_ids) if m not in self.known]
+        if unknown:
+            raise UnknownMatchError(f"unknown match id(s) {unknown[:3]}", unknown if self.names_unknown else ())
+        return InferResult(model_version="7", probabilities=tuple((0.5, 0.3, 0.2) for _ in match_ids))
+
+
+def test_a_job_with_a_thousand_unknown_ids_costs_two_predictor_calls_not_one_per_id() -> None:
+    ids = ["E0-1", *(f"X-{i}" for i in range(1000)), "E0-2"]
+    client = CountingClient({"E0-1", "E0-2"})
+    with pytest.raises(UnknownMatchError) as refused:
+        client.infer(ids)
+    rows, unknown = _predict_known(client, ids, refused.value, float("inf"))  # type: ignore[arg-type]
+    assert [row["match_id"] for row in rows] == ["E0-1", "E0-2"]
+    assert unknown == [f"X-{i}" for i in range(1000)]
+    assert client.calls == 2  # the refused call and one for the known ids (it was 1 + 1,002)
+
+
+def test_without_named_ids_the_job_still_finds_the_known_ones_one_by_one() -> None:
+    ids = ["E0-1", "X-1", "E0-2"]
+    client = CountingClient({"E0-1", "E0-2"}, names_unknown=False)
+    with pytest.raises(UnknownMatchError) as refused:
+        client.infer(ids)
+    rows, unknown = _predict_known(client, ids, refused.value, float("inf"))  # type: ignore[arg-type]
+    assert ([row["match_id"] for row in rows], unknown, client.calls) == (["E0-1", "E0-2"], ["X-1"], 4)

@@ -105,7 +105,13 @@ class MissBatcher:
         try:
             result = await self.predictor.infer(ids)
         except UnknownMatchError as exc:
-            if len(ids) > 1:  # which id is unknown: ask for each alone, so the others still get their answer
+            named = set(exc.match_ids) & set(ids)
+            if len(ids) > 1 and named and len(named) < len(ids):
+                # The predictor named the unknown ids: they fail, the others are asked again in one call.
+                _fail([w for w in waiting if w[0] in named], exc)
+                await self._resolve([w for w in waiting if w[0] not in named])
+                return
+            if len(ids) > 1 and not named:  # which id is unknown: ask for each alone, the others still get answers
                 log.info("predictor refused a batch of %d match ids; retrying them one by one", len(ids))
                 by_id: dict[str, list[_Waiter]] = {}
                 for waiter in waiting:
