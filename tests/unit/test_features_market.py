@@ -55,6 +55,20 @@ def test_vectorised_shin_matches_a_scalar_root_finder() -> None:
         assert probs[row] == pytest.approx(_shin_reference(odds[row]), abs=1e-10)
 
 
+@pytest.mark.parametrize("margin", [1.005, 1.015, 1.02, 1.025, 1.029])
+def test_sharp_books_get_their_own_shin_correction(margin: float) -> None:
+    # Closing books such as Pinnacle run at 2-3% overround: Shin's z is small there but not zero, and the
+    # probabilities must still match an independent root finder (not fall back to normalising).
+    fair = np.array([[0.62, 0.23, 0.15], [0.30, 0.30, 0.40], [0.45, 0.28, 0.27]])
+    odds = 1 / (fair * margin)
+    z = shin_z(odds)
+    assert (z > 0).all() and (z < 0.05).all(), z
+    probs = shin_probs(odds)
+    for row in range(len(odds)):
+        assert probs[row] == pytest.approx(_shin_reference(odds[row]), abs=1e-10)
+    assert not np.allclose(probs, multiplicative_probs(odds), atol=1e-6)
+
+
 def test_shin_shortens_favourites_less_than_longshots() -> None:
     # Shin's correction removes more margin from the longshot than the multiplicative method.
     shin, mult = shin_probs([1.3, 5.0, 10.0]), multiplicative_probs([1.3, 5.0, 10.0])

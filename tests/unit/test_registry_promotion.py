@@ -68,6 +68,42 @@ def _register(model: LogisticRegression, x: pd.DataFrame, tmp_path: Path, name: 
     return registration.version
 
 
+def _paired(mean_diff: float, noise: float, n: int = 400, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Champion and candidate per-match RPS whose paired differences have this mean and spread."""
+    rng = np.random.default_rng(seed)
+    champion = rng.uniform(0.05, 0.4, n)
+    steps = rng.normal(0.0, noise, n)
+    return champion + steps - steps.mean() + mean_diff, champion
+
+
+@pytest.mark.parametrize(
+    ("mean_diff", "noise", "promoted", "where"),
+    [
+        (-0.004, 0.01, True, "wholly below zero"),
+        (-0.001, 0.03, False, "mean below zero, interval across it"),
+        (+0.001, 0.03, False, "lower bound below zero, mean above it"),
+        (+0.004, 0.01, False, "wholly above zero"),
+    ],
+)
+def test_only_an_interval_wholly_below_zero_promotes(
+    mean_diff: float, noise: float, promoted: bool, where: str
+) -> None:
+    # The gate's boundary: neither "the mean difference is below zero" nor "the lower bound is below zero" is
+    # enough; the case is checked to be the one it names, so the test cannot pass on the wrong data.
+    candidate, champion = _paired(mean_diff, noise)
+    decision = decide_champion(candidate, champion, n_boot=1000)
+    assert decision.rps_diff == pytest.approx(mean_diff, abs=1e-12)
+    assert decision.rps_diff is not None and decision.lo is not None and decision.hi is not None
+    observed = {
+        "wholly below zero": decision.hi < 0,
+        "mean below zero, interval across it": decision.rps_diff < 0 < decision.hi,
+        "lower bound below zero, mean above it": decision.lo < 0 < decision.rps_diff,
+        "wholly above zero": decision.lo > 0,
+    }
+    assert observed[where], (where, decision)
+    assert decision.promote is promoted, decision.reason
+
+
 def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
     models, mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
