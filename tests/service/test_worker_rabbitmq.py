@@ -17,6 +17,7 @@ import redis
 from api_doubles import FakeV2Predictor, closed_port_url
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
+from logging_state import logging_restored
 from prometheus_client import REGISTRY
 
 from serving.common.jobs import TASK_INVALIDATE_CACHE, TASK_PREDICT_MATCHES, TASK_SCORE_BATCH, make_celery
@@ -46,7 +47,11 @@ def app(
     celery_app = make_celery(settings, queue_prefix=prefix)
     queues = [f"{prefix}ml", f"{prefix}api"]
     try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=queues, shutdown_timeout=20) as w:
+        # The worker set-up applies the service logging config to this process: put it back for later tests.
+        with (
+            logging_restored(),
+            start_worker(celery_app, pool="solo", perform_ping_check=False, queues=queues, shutdown_timeout=20) as w,
+        ):
             yield celery_app
             # Wake the worker now: left alone, its event loop sleeps up to 10 s on a timer before it sees the stop.
             celery_app.control.shutdown(destination=[w.hostname])

@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 from api_doubles import FakeV2Predictor
+from logging_state import logging_restored
 
-from serving.logging_config import SERVICE_LOGGERS, log_config
+from serving.logging_config import log_config
 from serving.stack import REPO, free_port, stop_process
 
 READY_SECONDS = 120.0
@@ -80,14 +81,8 @@ def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
 
 @pytest.fixture
 def restored_logging() -> Iterator[None]:
-    """Put back the loggers the config touches (handlers, level, propagation) after the test."""
-    names = ["", *SERVICE_LOGGERS, "kserve.trace"]
-    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in map(logging.getLogger, names)]
-    yield
-    for lg, handlers, level, propagate in saved:
-        lg.handlers[:] = handlers
-        lg.setLevel(level)
-        lg.propagate = propagate
+    with logging_restored():
+        yield
 
 
 @pytest.mark.usefixtures("restored_logging")
