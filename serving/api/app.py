@@ -139,12 +139,13 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, internal)
 
 
-async def _watch_model(services: Services, interval: float) -> None:
+async def _watch_model(services: Services, interval: float, first_pass: asyncio.Event) -> None:
     # The cache key needs the model version before the predictor is called: learn it at startup and
     # re-read it now and then, so a champion swap is seen even while every request hits the cache.
     while True:
         with contextlib.suppress(ServingError):
             await services.predictor.metadata()
+        first_pass.set()
         await asyncio.sleep(interval)
 
 
@@ -152,12 +153,17 @@ async def _watch_model(services: Services, interval: float) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
     settings = services.settings
+    version_known = asyncio.Event()
     tasks = [
         asyncio.create_task(services.precomputed.run(settings.precomputed_poll_seconds), name="precomputed-refresh"),
-        asyncio.create_task(_watch_model(services, settings.champion_poll_seconds), name="model-watch"),
+        asyncio.create_task(_watch_model(services, settings.champion_poll_seconds, version_known), name="model-watch"),
     ]
+    # Serve once both first reads were tried (or the wait ran out): a request that came before the version was
+    # known would miss a cache that holds its answer.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(services.precomputed.first_pass.wait(), FIRST_LOAD_WAIT_SECONDS)
+        await asyncio.wait_for(
+            asyncio.gather(services.precomputed.first_pass.wait(), version_known.wait()), FIRST_LOAD_WAIT_SECONDS
+        )
     try:
         yield
     finally:
