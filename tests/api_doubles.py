@@ -30,6 +30,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from serving.common.v2_client import InferResult, ModelMetadata
+from serving.predictor.champion import Champion
+from serving.predictor.model import model_metadata
+from soccerpredict.artifacts import ALIAS_CHAMPION
 from soccerpredict.errors import UnknownMatchError
 
 MODEL = "soccer-1x2"
@@ -53,6 +56,10 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+#: The fake's feature columns: it answers a features row with the row normalised to sum to one.
+FAKE_FEATURES = ("f_home", "f_draw", "f_away")
+
+
 class FakeV2Predictor:
     """A v2 predictor that knows some match ids; ``delay``, ``version``, ``is_ready`` and ``fail_status`` may change
     while it runs."""
@@ -72,19 +79,13 @@ class FakeV2Predictor:
     async def _metadata(self) -> dict[str, Any]:
         if self.delay:
             await asyncio.sleep(self.delay)
-        return {
-            "name": MODEL,
-            "versions": [self.version],
-            "platform": "fake-v2",
-            "inputs": [
-                {"name": "match_id", "datatype": "BYTES", "shape": [-1]},
-                {"name": "features", "datatype": "FP32", "shape": [-1, 3]},
-            ],
-            "outputs": [
-                {"name": "probabilities", "datatype": "FP32", "shape": [-1, 3]},
-                {"name": "model_version", "datatype": "BYTES", "shape": [1]},
-            ],
-        }
+        # The real predictor's metadata (serving.predictor.model), for a three-column model: they cannot drift apart.
+        return model_metadata(MODEL, self.champion)
+
+    @property
+    def champion(self) -> Champion:
+        """What the fake claims to serve: ``version`` under the champion alias, three features."""
+        return Champion(self.version, FAKE_FEATURES, estimator=None, engine="fake", alias=ALIAS_CHAMPION)
 
     def _probabilities(self, tensor: dict[str, Any]) -> list[tuple[float, float, float]] | str:
         if tensor["name"] == "features":
@@ -111,7 +112,7 @@ class FakeV2Predictor:
                 "shape": [len(probs), 3],
                 "data": [x for p in probs for x in p],
             },
-            {"name": "model_version", "datatype": "BYTES", "shape": [1], "data": [self.version]},
+            {"name": "model_version", "datatype": "BYTES", "shape": [len(probs)], "data": [self.version] * len(probs)},
         ]
         return JSONResponse(
             {"model_name": MODEL, "model_version": self.version, "id": body.get("id") or str(uuid.uuid4()),

@@ -283,7 +283,9 @@ class ModelInfo(BaseModel):
 
     name: str
     version: str | None = Field(description="Registry version; null until the predictor has loaded a model.")
-    alias: str | None = Field(description="Registry alias the predictor resolves (champion unless it says so).")
+    alias: str | None = Field(
+        description="Registry alias the predictor follows, as it publishes it; null when it does not say."
+    )
     platform: str | None = None
     inputs: list[TensorSpec] = []
     outputs: list[TensorSpec] = []

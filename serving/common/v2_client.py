@@ -21,7 +21,7 @@ import aiohttp
 import httpx
 
 from serving.common.cache import CACHE_BY_CALLER, CACHE_PARAMETER
-from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME
+from soccerpredict.artifacts import MODEL_NAME
 from soccerpredict.errors import PredictorUnavailableError, ServingError, UnknownMatchError
 
 __all__ = [
@@ -70,7 +70,8 @@ class ModelMetadata:
     name: str
     versions: tuple[str, ...] = ()
     platform: str | None = None
-    alias: str | None = ALIAS_CHAMPION
+    #: The registry alias the predictor follows; None when it does not say.
+    alias: str | None = None
     inputs: tuple[dict[str, Any], ...] = field(default=())
     outputs: tuple[dict[str, Any], ...] = field(default=())
 
@@ -132,13 +133,13 @@ def parse_infer_response(payload: dict[str, Any], n_rows: int) -> InferResult:
 
 
 def parse_metadata(payload: dict[str, Any]) -> ModelMetadata:
-    """Read a v2 model metadata body; the alias comes from ``parameters.alias`` when the predictor sets it."""
+    """Read a v2 model metadata body; the alias comes from ``parameters.alias`` (None when the predictor omits it)."""
     parameters = payload.get("parameters") or {}
     return ModelMetadata(
         name=str(payload.get("name") or MODEL_NAME),
         versions=tuple(str(v) for v in payload.get("versions") or ()),
         platform=payload.get("platform"),
-        alias=str(parameters.get("alias") or ALIAS_CHAMPION),
+        alias=str(parameters["alias"]) if parameters.get("alias") else None,
         inputs=tuple(payload.get("inputs") or ()),
         outputs=tuple(payload.get("outputs") or ()),
     )

@@ -51,6 +51,8 @@ class Champion:
     promoted_at: float | None = None
     #: What computes the probabilities (:mod:`serving.predictor.engine`): "treelite-gtil" or "native".
     engine: str = ENGINE_NATIVE
+    #: The registry alias this version was loaded under ("champion" in service), when a loader followed one.
+    alias: str | None = None
 
     @property
     def n_features(self) -> int:
@@ -122,7 +124,7 @@ class MlflowChampionLoader:
         # Warm-up doubles as the contract check: three probabilities per row.
         champion.predict_proba(np.zeros((1, champion.n_features), dtype=np.float32))
         evaluation, promoted_at = self._details(version)
-        return replace(champion, evaluation=evaluation, promoted_at=promoted_at)
+        return replace(champion, evaluation=evaluation, promoted_at=promoted_at, alias=self.alias)
 
     def _details(self, version: str) -> tuple[dict[str, Any] | None, float | None]:
         """The version's evaluation report and promotion time, for the metrics; missing ones are None."""

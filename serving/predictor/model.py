@@ -251,6 +251,7 @@ def model_metadata(name: str, champion: Champion | None, reason: str = "") -> di
             "feature_names": ",".join(champion.feature_names),
             "probability_columns": ",".join(PROBABILITY_COLUMNS),
             "engine": champion.engine,
+            **({"alias": champion.alias} if champion.alias else {}),
         },
     }
 

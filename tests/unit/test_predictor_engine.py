@@ -156,7 +156,8 @@ def test_the_loader_serves_a_registered_calibrated_xgboost_champion_on_treelite(
     assert champion.engine == ENGINE_TREELITE
     rows = fresh_rows()
     np.testing.assert_allclose(champion.predict_proba(rows), champion_model.predict_proba(rows), atol=1e-5)
-    assert model_metadata("soccer-1x2", champion)["parameters"]["engine"] == ENGINE_TREELITE
+    parameters = model_metadata("soccer-1x2", champion)["parameters"]
+    assert (parameters["engine"], parameters["alias"]) == (ENGINE_TREELITE, "champion")  # the alias it followed
 
 
 @pytest.mark.parametrize("market_blend", [0.0, 0.5])

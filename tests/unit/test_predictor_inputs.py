@@ -139,6 +139,12 @@ def test_metadata_publishes_the_feature_order_and_version() -> None:
     ]
     assert meta["parameters"]["feature_names"].split(",") == list(FEATURES)
     assert meta["parameters"]["probability_columns"] == "p_home,p_draw,p_away"
+    assert "alias" not in meta["parameters"]  # loaded by no alias: the predictor does not claim one
+
+
+def test_metadata_publishes_the_alias_the_champion_was_loaded_under() -> None:
+    meta = model_metadata("soccer-1x2", Champion("3", FEATURES, estimator=None, alias="candidate"))
+    assert meta["parameters"]["alias"] == "candidate"
 
 
 def test_metadata_without_a_champion_says_why() -> None:

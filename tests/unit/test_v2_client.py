@@ -58,9 +58,9 @@ def test_malformed_responses_are_predictor_errors(body: dict[str, object]) -> No
         parse_infer_response(body, 1)
 
 
-def test_metadata_alias_defaults_to_champion() -> None:
+def test_metadata_alias_is_what_the_predictor_publishes_or_none() -> None:
     meta = parse_metadata({"name": "soccer-1x2", "versions": ["3", "4"], "platform": "p"})
-    assert (meta.version, meta.alias) == ("4", "champion")
+    assert (meta.version, meta.alias) == ("4", None)  # not said: not assumed
     assert parse_metadata({"name": "soccer-1x2", "parameters": {"alias": "candidate"}}).alias == "candidate"
 
 
