@@ -152,7 +152,7 @@ class PredictionCache:
         self.service = service
         local_ttl = min(local_ttl_seconds, ttl_seconds)  # never longer than Redis keeps the entry
         self._local: TTLCache[tuple[str, str], Probabilities] | None = (
-            TTLCache(maxsize=local_max_entries, ttl=local_ttl) if local_ttl > 0 else None
+            TTLCache(maxsize=local_max_entries, ttl=local_ttl, timer=clock) if local_ttl > 0 else None
         )
         self._backoff = backoff_seconds
         self._clock = clock

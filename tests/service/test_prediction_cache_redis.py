@@ -97,6 +97,31 @@ def match_request(*ids: str) -> InferRequest:
     )
 
 
+def test_the_in_process_tier_answers_until_its_ttl_then_redis_does(
+    redis_url: str, client: redis.Redis, metrics: Metrics, tag: str
+) -> None:
+    now = [1000.0]
+    cache = PredictionCache(
+        redis_url, ttl_seconds=120, metrics=metrics, service="predictor", local_ttl_seconds=5, clock=lambda: now[0]
+    )
+    key = cache_key(f"{tag}a", "v1")
+
+    async def scenario() -> list[Any]:
+        await cache.set_many({f"{tag}a": [0.5, 0.3, 0.2]}, "v1")
+        client.set(key, client.get(key).replace(b"0.5", b"0.6").replace(b"0.3", b"0.2"))  # Redis now says otherwise
+        seen = [await cache.get(f"{tag}a", "v1")]
+        now[0] += 4.9  # still within the local TTL: memory answers
+        seen.append(await cache.get(f"{tag}a", "v1"))
+        now[0] += 0.2  # past it: Redis answers
+        seen.append(await cache.get(f"{tag}a", "v1"))
+        await cache.aclose()
+        return seen
+
+    first, within, after = asyncio.run(scenario())
+    assert first is not None and within is not None and after is not None
+    assert (first[0], within[0], after[0]) == pytest.approx((0.5, 0.5, 0.6))
+
+
 def test_miss_then_hit_with_the_ttl_set(redis_url: str, client: redis.Redis, metrics: Metrics, tag: str) -> None:
     cache = PredictionCache(redis_url, ttl_seconds=120, metrics=metrics, service="predictor")
     proba = np.array([0.5, 0.3, 0.2], dtype=np.float32)
