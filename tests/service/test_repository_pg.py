@@ -165,6 +165,25 @@ def test_a_corrected_value_updates_exactly_that_row(engine: Engine) -> None:
     assert rows(engine, f"SELECT ftag, ftr FROM matches WHERE match_id = '{LIV_MCI['match_id']}'") == [(2, "A")]
 
 
+def test_a_corrected_file_that_fills_a_null_updates_the_row(engine: Engine) -> None:
+    first_stat = STAT_COLUMNS[0]
+    load_parsed_file(engine, parsed_file([ARS_CHE | {first_stat: None}, LIV_MCI, FIXTURE], ODDS), clock=lambda: T1)
+    filled = FIXTURE | {"referee": "A Taylor", "kickoff_time": "12:30"}
+
+    result = load_parsed_file(engine, parsed_file([ARS_CHE, LIV_MCI, filled], ODDS, checksum="sha-2"), clock=lambda: T2)
+
+    assert (result.matches_inserted, result.matches_updated, result.matches_unchanged) == (0, 1, 2)
+    with engine.connect() as conn:
+        moved = conn.execute(select(Match.match_id).where(Match.updated_at > T1)).scalars().all()
+    assert moved == [FIXTURE["match_id"]]
+    assert rows(engine, f"SELECT referee, kickoff_time FROM matches WHERE match_id = '{FIXTURE['match_id']}'") == [
+        ("A Taylor", "12:30")
+    ]
+    assert rows(engine, f"SELECT {first_stat} FROM match_stats WHERE match_id = '{ARS_CHE['match_id']}'") == [
+        (ARS_CHE[first_stat],)
+    ]
+
+
 def test_prices_and_statistics_missing_from_a_corrected_file_are_deleted(engine: Engine) -> None:
     load_parsed_file(engine, e0_file())
     without_stats = ARS_CHE | dict.fromkeys(STAT_COLUMNS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,11 @@ import pandas as pd
 import pytest
 from kserve import InferInput, InferRequest
 from kserve.errors import InferenceError, InvalidInput, ModelNotReady
-from predictor_doubles import StaticLoader
+from predictor_doubles import MemoryCache, StaticLoader
 from prometheus_client import CollectorRegistry
 
 from serving.common.cache import PredictionCache
+from serving.predictor import model
 from serving.predictor.features import FeatureSnapshot
 from serving.predictor.model import ChampionRepository, SoccerPredictor
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -129,3 +131,111 @@ def test_an_unknown_cache_owner_is_a_400_that_names_the_choices(predictor: Socce
     asyncio.run(predictor.watcher.refresh())
     with pytest.raises(InvalidInput, match=r"'caller'.*'predictor'"):
         asyncio.run(predictor.predict(_with_parameters({"cache": "nobody"})))
+
+
+# --- the prediction cache around a swap --------------------------------------------------------------------
+
+
+class SwapDuringFeatures:
+    """The feature snapshot, but the alias moves to ``version`` while the first request reads its features."""
+
+    def __init__(self, snapshot: FeatureSnapshot, loader: StaticLoader, version: str) -> None:
+        self.snapshot, self.loader, self.version = snapshot, loader, version
+        self.predictor: SoccerPredictor | None = None
+
+    async def features(self, match_ids: Sequence[str], feature_names: Sequence[str]) -> np.ndarray:
+        rows = await self.snapshot.features(match_ids, feature_names)
+        if self.predictor is not None and self.loader.version != self.version:
+            self.loader.version = self.version
+            assert await self.predictor.watcher.refresh()
+        return rows
+
+
+def cached_predictor(tmp_path: Path, metrics: Metrics, loader: StaticLoader) -> tuple[SoccerPredictor, MemoryCache]:
+    store = ObjectStore(tmp_path.as_uri())
+    store.write_parquet(MATCH_FEATURES_KEY, pd.DataFrame({"match_id": ["m1", "m2"], "a": [2.0, -2.0], "b": [0.0, 1.0]}))
+    cache = MemoryCache()
+    return SoccerPredictor(loader, FeatureSnapshot(store), cache, metrics, poll_seconds=3600), cache  # type: ignore[arg-type]
+
+
+def match_request(*ids: str) -> InferRequest:
+    return InferRequest("soccer-1x2", [InferInput("match_id", [len(ids)], "BYTES", data=list(ids))], request_id="r")
+
+
+def versions_of(body: dict[str, Any]) -> list[str]:
+    return body["outputs"][1]["data"]
+
+
+def test_a_swap_deletes_the_old_versions_entries_at_once(
+    tmp_path: Path, metrics: Metrics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "_SWEEP_AGAIN_AFTER_SECONDS", 3600.0)  # the delayed sweep cannot run in this test
+    loader = StaticLoader("1", FEATURES)
+    predictor, cache = cached_predictor(tmp_path, metrics, loader)
+
+    async def scenario() -> tuple[set[str], set[str]]:
+        await predictor.watcher.refresh()
+        await predictor.predict(match_request("m1", "m2"))
+        before = cache.versions()
+        loader.version = "2"
+        assert await predictor.watcher.refresh()
+        return before, cache.versions()
+
+    assert asyncio.run(scenario()) == ({"1"}, set())
+
+
+def test_the_delayed_sweep_deletes_an_old_entry_written_after_the_swap(
+    tmp_path: Path, metrics: Metrics, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "_SWEEP_AGAIN_AFTER_SECONDS", 0.0)
+    loader = StaticLoader("1", FEATURES)
+    predictor, cache = cached_predictor(tmp_path, metrics, loader)
+
+    async def scenario() -> set[str]:
+        await predictor.watcher.refresh()
+        loader.version = "2"
+        await predictor.watcher.refresh()
+        await cache.set_many({"m1": [0.5, 0.3, 0.2]}, "1")  # a request that started on version 1 finishes late
+        for _ in range(100):  # poll: the sweep runs once the event loop gets to it
+            if not cache.versions():
+                break
+            await asyncio.sleep(0)
+        return cache.versions()
+
+    assert asyncio.run(scenario()) == set()
+
+
+def test_a_request_whose_version_is_swapped_out_meanwhile_writes_no_cache_entry(
+    tmp_path: Path, metrics: Metrics
+) -> None:
+    loader = StaticLoader("1", FEATURES)
+    predictor, cache = cached_predictor(tmp_path, metrics, loader)
+    swapping = SwapDuringFeatures(predictor.snapshot, loader, "2")
+    predictor.snapshot, swapping.predictor = swapping, predictor  # type: ignore[assignment]
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        await predictor.watcher.refresh()
+        during = (await predictor.predict(match_request("m1"))).to_rest()[0]
+        after = (await predictor.predict(match_request("m1"))).to_rest()[0]
+        return versions_of(during), versions_of(after)
+
+    assert asyncio.run(scenario()) == (["1"], ["2"])
+    assert cache.writes == [("2", ("m1",))]  # version 1's answer was never written
+    assert cache.versions() == {"2"}
+
+
+def test_a_caller_owned_cache_is_neither_read_nor_written(tmp_path: Path, metrics: Metrics) -> None:
+    predictor, cache = cached_predictor(tmp_path, metrics, StaticLoader("1", FEATURES))
+    planted = (0.1, 0.1, 0.8)
+    cache.entries[("m1", "1")] = planted
+
+    async def scenario() -> tuple[np.ndarray, np.ndarray]:
+        await predictor.watcher.refresh()
+        by_caller = (await predictor.predict(_with_parameters({"cache": "caller"}))).to_rest()[0]
+        by_predictor = (await predictor.predict(_with_parameters(None))).to_rest()[0]
+        return probabilities(by_caller), probabilities(by_predictor)
+
+    by_caller, by_predictor = asyncio.run(scenario())
+    np.testing.assert_allclose(by_predictor, [planted], atol=1e-6)  # the predictor's own requests read it
+    assert not np.allclose(by_caller, [planted], atol=1e-3)  # the caller's came from the model
+    assert cache.writes == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,10 +13,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
-from soccerpredict.artifacts import ALIAS_CHAMPION
+from soccerpredict.artifacts import ALIAS_CANDIDATE, ALIAS_CHAMPION
 from soccerpredict.cli import app
 from soccerpredict.errors import RegistryError
 from soccerpredict.models.metrics import per_row_rps
+from soccerpredict.params import EvaluateParams
 from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
 from soccerpredict.registry.promotion import alias_version, decide_champion, list_versions, set_alias
 
@@ -137,3 +141,111 @@ def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
     assert shown.exit_code == 0 and "weakened" in shown.output
     with pytest.raises(RegistryError, match="no version 99"):
         set_alias(ALIAS_CHAMPION, "99")
+
+
+# --- promote_model, the pipeline's promotion stage, against a local MLflow ---------------------------------------
+
+
+@pytest.fixture
+def local_mlflow(mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """promote_model's settings and MLflow's process-wide tracking URI and experiment on a store under tmp_path."""
+    import mlflow
+    from mlflow.tracking import _tracking_service, fluent
+
+    previous_uri = _tracking_service.utils._tracking_uri
+    monkeypatch.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
+    # set_experiment exports the experiment id; setenv first, so that teardown restores it even when it was unset
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "")
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
+    use_tracking(mlflow_uri)
+    yield mlflow_uri
+    mlflow.set_tracking_uri(previous_uri)  # then monkeypatch puts the environment variables back
+
+
+class Stage:
+    """The files promote_model reads and writes: the held-out matches, and one registered model's run."""
+
+    def __init__(self, tmp_path: Path, x_test: pd.DataFrame, y_test: np.ndarray) -> None:
+        self.dir, self.x_test, self.y_test = tmp_path, x_test, y_test
+        n = len(x_test)
+        test = x_test.assign(
+            match_id=[f"m{i:05d}" for i in range(n)], date=pd.date_range("2020-01-01", periods=n), y=y_test
+        )
+        self.test = tmp_path / "test.parquet"
+        test.to_parquet(self.test, index=False)  # already in (date, match_id) order: rows align with x_test
+        self.feature_list = tmp_path / "feature_list.json"
+        self.feature_list.write_text(json.dumps({"columns": list(x_test.columns), "track": "test"}))
+
+    def promote(self, model: LogisticRegression, version: str, *, gate_passed: bool = True) -> dict[str, Any]:
+        """promote_model for ``version`` (``model``'s predictions on the held-out matches); its promotion.json."""
+        from components.publish import promote_model
+
+        (registration := self.dir / f"registration-{version}.json").write_text(json.dumps({"version": version}))
+        gate = {"passed": gate_passed, "beats": {"climatology": gate_passed}}
+        (evaluation := self.dir / f"evaluation-{version}.json").write_text(json.dumps({"quality_gate": gate}))
+        predictions = pd.DataFrame(model.predict_proba(self.x_test), columns=["p_home", "p_draw", "p_away"])
+        predictions["y"] = self.y_test
+        predictions.to_parquet(test_predictions := self.dir / f"predictions-{version}.parquet", index=False)
+        promotion = self.dir / f"promotion-{version}.json"
+        promote_model(
+            registration=registration,
+            evaluation=evaluation,
+            test_predictions=test_predictions,
+            test=self.test,
+            feature_list=self.feature_list,
+            promotion=promotion,
+            evaluate=EvaluateParams(n_bootstrap=300, seed=0),
+        )
+        return json.loads(promotion.read_text())
+
+
+def aliases() -> dict[str, str | None]:
+    return {alias: alias_version(alias) for alias in (ALIAS_CANDIDATE, ALIAS_CHAMPION)}
+
+
+def test_a_better_model_takes_both_aliases_from_the_champion(models, local_mlflow: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    strong, weak, x_test, y_test = models
+    stage = Stage(tmp_path, x_test, y_test)
+    v_weak = _register(weak, x_test, tmp_path, "weak")
+    first = stage.promote(weak, v_weak)
+    assert (first["candidate"], first["champion"], first["previous_champion"]) == (True, True, None)
+    assert aliases() == {ALIAS_CANDIDATE: v_weak, ALIAS_CHAMPION: v_weak}  # the first model has no one to beat
+
+    v_strong = _register(strong, x_test, tmp_path, "strong")
+    second = stage.promote(strong, v_strong)
+
+    assert (second["candidate"], second["champion"], second["previous_champion"]) == (True, True, v_weak)
+    assert second["decision"]["promote"] is True and second["decision"]["hi"] < 0
+    assert aliases() == {ALIAS_CANDIDATE: v_strong, ALIAS_CHAMPION: v_strong}
+
+
+def test_a_model_that_is_not_better_stays_candidate_and_the_champion_keeps_its_alias(  # type: ignore[no-untyped-def]
+    models, local_mlflow: str, tmp_path: Path
+) -> None:
+    strong, weak, x_test, y_test = models
+    stage = Stage(tmp_path, x_test, y_test)
+    v_strong = _register(strong, x_test, tmp_path, "strong")
+    stage.promote(strong, v_strong)
+    v_weak = _register(weak, x_test, tmp_path, "weak")
+
+    outcome = stage.promote(weak, v_weak)
+
+    assert (outcome["candidate"], outcome["champion"], outcome["previous_champion"]) == (True, False, v_strong)
+    assert outcome["decision"]["promote"] is False and outcome["decision"]["lo"] > 0
+    assert aliases() == {ALIAS_CANDIDATE: v_weak, ALIAS_CHAMPION: v_strong}
+
+
+def test_a_model_that_fails_the_quality_gate_moves_no_alias(models, local_mlflow: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    strong, _, x_test, y_test = models
+    stage = Stage(tmp_path, x_test, y_test)
+    v_first = _register(strong, x_test, tmp_path, "first")
+    stage.promote(strong, v_first)
+    v_failed = _register(strong, x_test, tmp_path, "failed")
+
+    outcome = stage.promote(strong, v_failed, gate_passed=False)
+
+    assert (outcome["candidate"], outcome["champion"]) == (False, False)
+    assert outcome["decision"]["reason"].startswith("quality gate failed")
+    assert aliases() == {ALIAS_CANDIDATE: v_first, ALIAS_CHAMPION: v_first}
