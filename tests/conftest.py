@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mlflow_state import mlflow_state_restored
 
 
 def _has_airflow() -> bool:
@@ -82,9 +83,11 @@ def amqp_url() -> str:
 
 
 @pytest.fixture
-def mlflow_uri(tmp_path: Path) -> str:
-    """An empty MLflow tracking store (SQLite, no server) for one test."""
-    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+def mlflow_uri(tmp_path: Path) -> Iterator[str]:
+    """An empty MLflow tracking store (SQLite, no server) for one test; MLflow's process-wide tracking URI, active
+    experiment and their environment variables (``use_tracking`` sets all four) are put back afterwards."""
+    with mlflow_state_restored():
+        yield f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
 @pytest.fixture(scope="session")

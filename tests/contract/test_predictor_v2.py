@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 import redis
 from contract.v2_stock_clients import check_grpc, check_http_binary, check_http_json, check_stock_clients, grpc_unready
+from mlflow_state import mlflow_state_restored
 
 from serving.stack import free_port, stop_process
 from soccerpredict.artifacts import MATCH_FEATURES_KEY
@@ -60,9 +61,8 @@ class Registry:
         x = pd.DataFrame(rng.normal(size=(300, len(FEATURES))), columns=list(FEATURES))
         y = (x["elo_diff"] + rng.normal(scale=0.5 + seed, size=300)).pipe(pd.cut, 3, labels=False)
         model = LogisticRegression(max_iter=500).fit(x, y)
-        previous = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(self.tracking_uri)
-        try:
+        with mlflow_state_restored():
+            mlflow.set_tracking_uri(self.tracking_uri)
             client = MlflowClient()
             experiment = client.get_experiment_by_name("predictor-contract")
             experiment_id = (
@@ -81,8 +81,6 @@ class Registry:
                 )
             version = str(info.registered_model_version)
             client.set_registered_model_alias(MODEL, "champion", version)
-        finally:
-            mlflow.set_tracking_uri(previous)
         self.estimators[version] = model
         return version
 

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import redis
+from mlflow_state import mlflow_state_restored
 
 from serving.stack import free_port
 
@@ -74,9 +75,8 @@ def register_champion(tracking_uri: str, artifacts: str) -> None:
     x = pd.DataFrame(rng.normal(size=(500, len(FEATURES))), columns=list(FEATURES))
     y = pd.cut(x["elo_diff"] + rng.normal(size=500), 3, labels=False)
     model = LogisticRegression(max_iter=500).fit(x, y)
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    try:
+    with mlflow_state_restored():
+        mlflow.set_tracking_uri(tracking_uri)
         experiment = MlflowClient().create_experiment("fault-suite", artifact_location=artifacts)
         with mlflow.start_run(experiment_id=experiment):
             info = mlflow.sklearn.log_model(
@@ -88,8 +88,6 @@ def register_champion(tracking_uri: str, artifacts: str) -> None:
                 pip_requirements=["scikit-learn"],
             )
         MlflowClient().set_registered_model_alias(MODEL, "champion", info.registered_model_version)
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 @dataclass

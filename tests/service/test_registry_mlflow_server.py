@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow_state import mlflow_state_restored
 from sklearn.linear_model import LogisticRegression
 
 from serving.stack import free_port, stop_process
@@ -54,11 +55,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _restore_tracking_uri() -> Iterator[None]:
     """use_tracking sets MLflow's process-wide URI: later tests must not talk to a stopped server."""
-    import mlflow
 
-    before = mlflow.get_tracking_uri()
-    yield
-    mlflow.set_tracking_uri(before)
+    with mlflow_state_restored():
+        yield
 
 
 def test_register_alias_reject_and_load_through_the_server(server: str, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,10 +130,8 @@ def test_check_rows_hold_the_example_and_rows_at_several_scales() -> None:
 
 
 def test_the_loader_serves_a_registered_calibrated_xgboost_champion_on_treelite(
-    tmp_path: Path, xgb: XGBClassifier, data: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+    mlflow_uri: str, xgb: XGBClassifier, data: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    import mlflow
-
     from serving.predictor.champion import MlflowChampionLoader
     from serving.predictor.model import model_metadata
     from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
@@ -142,17 +139,11 @@ def test_the_loader_serves_a_registered_calibrated_xgboost_champion_on_treelite(
 
     x, y = data
     champion_model, _ = calibrate(xgb, x[:1200], y[:1200], method="isotonic")  # the pipeline's final_train shape
-    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    previous = mlflow.get_tracking_uri()
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking)
-    use_tracking(tracking)
-    try:
-        frame = pd.DataFrame(fresh_rows(50), columns=[f"f{i}" for i in range(N_FEATURES)])
-        version = log_and_register(champion_model, example=frame, params={}, metrics={}, tags={}, artifacts={}).version
-        set_alias("champion", version)
-        champion = MlflowChampionLoader(tracking).load(version)
-    finally:
-        mlflow.set_tracking_uri(previous)
+    use_tracking(mlflow_uri)  # the fixture puts MLflow's process-wide state back
+    frame = pd.DataFrame(fresh_rows(50), columns=[f"f{i}" for i in range(N_FEATURES)])
+    version = log_and_register(champion_model, example=frame, params={}, metrics={}, tags={}, artifacts={}).version
+    set_alias("champion", version)
+    champion = MlflowChampionLoader(mlflow_uri).load(version)
     assert champion.engine == ENGINE_TREELITE
     rows = fresh_rows()
     np.testing.assert_allclose(champion.predict_proba(rows), champion_model.predict_proba(rows), atol=1e-5)

@@ -148,20 +148,11 @@ def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
 
 @pytest.fixture
 def local_mlflow(mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """promote_model's settings and MLflow's process-wide tracking URI and experiment on a store under tmp_path."""
-    import mlflow
-    from mlflow.tracking import _tracking_service, fluent
-
-    previous_uri = _tracking_service.utils._tracking_uri
-    monkeypatch.setattr(fluent, "_active_experiment_id", fluent._active_experiment_id)
-    # set_experiment exports the experiment id; setenv first, so that teardown restores it even when it was unset
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "")
-    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID")
+    """promote_model's settings and MLflow on a store under tmp_path (``mlflow_uri`` restores MLflow's globals)."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
     monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
     use_tracking(mlflow_uri)
     yield mlflow_uri
-    mlflow.set_tracking_uri(previous_uri)  # then monkeypatch puts the environment variables back
 
 
 class Stage:
