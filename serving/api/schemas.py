@@ -207,15 +207,20 @@ class Card(BaseModel):
         extra="allow",
         json_schema_extra={
             "examples": [
-                {
+                {  # the build_cards stage's shape (components/publish.py)
                     "match_id": MATCH_ID_EXAMPLE,
+                    "division": "E0",
+                    "date": "2024-08-17",
+                    "kickoff_time": "15:00",
                     "home_team": "Arsenal",
                     "away_team": "Wolves",
-                    "kickoff": "2024-08-17T15:00:00",
-                    "p_home": 0.512,
-                    "p_draw": 0.241,
-                    "p_away": 0.247,
-                    "market": {"p_home": 0.55, "p_draw": 0.23, "p_away": 0.22},
+                    "status": "scheduled",
+                    "result": None,
+                    "model": {"home": 0.512, "draw": 0.241, "away": 0.247},
+                    "model_version": "7",
+                    "pick": "home",
+                    "market": {"home": 0.55, "draw": 0.23, "away": 0.22},
+                    "edge": {"home": -0.038, "draw": 0.011, "away": 0.027},
                 }
             ]
         },
