@@ -48,12 +48,17 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
         time.sleep(0.02)
 
 
+#: Sockets bound and never listening, held for the whole test session so no other process can take their ports.
+_HELD_PORTS: list[socket.socket] = []
+
+
 def closed_port_url() -> str:
-    """A loopback URL nothing listens on (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """A loopback URL nothing listens on (connections are refused): its port stays bound by this process, without
+    listening, so no server started later can take it (a port found free and then released could be)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 #: The fake's feature columns: it answers a features row with the row normalised to sum to one.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import redis
+from api_doubles import closed_port_url
 from kserve import InferInput, InferRequest
 from prometheus_client import CollectorRegistry
 from sklearn.linear_model import LogisticRegression
@@ -53,13 +53,6 @@ def metrics() -> Metrics:
 
 def counter(metrics: Metrics, name: str) -> float:
     return float(metrics[name].labels(service="predictor")._value.get())
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"  # nothing listens there once the socket is closed
 
 
 class FixedLoader:
@@ -193,7 +186,7 @@ def test_the_predictor_serves_repeated_match_ids_from_redis(
 def test_with_redis_down_predictions_still_work_and_errors_are_counted(
     tmp_path: Path, metrics: Metrics, tag: str
 ) -> None:
-    predictor = build_predictor(tmp_path, tag, closed_port_url(), metrics)
+    predictor = build_predictor(tmp_path, tag, closed_port_url().replace("http://", "redis://") + "/0", metrics)
 
     async def scenario() -> list[dict[str, Any]]:
         await predictor.watcher.refresh()

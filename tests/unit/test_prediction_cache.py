@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from api_doubles import closed_port_url
 from prometheus_client import CollectorRegistry
 
 from serving.common.cache import (
@@ -88,20 +89,16 @@ def test_without_redis_every_lookup_misses_and_nothing_is_counted(service: str) 
         assert metrics[name].labels(service=service)._value.get() == 0
 
 
-def _closed_port_url() -> str:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"  # nothing listens there once the socket is closed
-
-
 def test_a_failure_backs_off_and_each_request_during_it_counts_one_error() -> None:
     metrics = build(CollectorRegistry())
     now = [100.0]
     cache = PredictionCache(
-        _closed_port_url(), ttl_seconds=60, metrics=metrics, service="api", backoff_seconds=2.0, clock=lambda: now[0]
+        closed_port_url().replace("http://", "redis://") + "/0",
+        ttl_seconds=60,
+        metrics=metrics,
+        service="api",
+        backoff_seconds=2.0,
+        clock=lambda: now[0],
     )
 
     async def scenario() -> list[object]:
@@ -120,7 +117,13 @@ def test_a_failure_backs_off_and_each_request_during_it_counts_one_error() -> No
 
 def test_the_in_process_tier_answers_what_was_set_even_with_redis_down() -> None:
     metrics = build(CollectorRegistry())
-    cache = PredictionCache(_closed_port_url(), ttl_seconds=60, metrics=metrics, service="api", local_ttl_seconds=5)
+    cache = PredictionCache(
+        closed_port_url().replace("http://", "redis://") + "/0",
+        ttl_seconds=60,
+        metrics=metrics,
+        service="api",
+        local_ttl_seconds=5,
+    )
 
     async def scenario() -> list[object]:
         await cache.set_many({"a": np.array([0.2, 0.3, 0.5])}, "1")
