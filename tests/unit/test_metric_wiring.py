@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 import time
 from pathlib import Path
@@ -214,7 +215,9 @@ def test_precomputed_service_exports_predictions_age_and_pipeline_runs(
 
     record_run(store, "failed", stage="tune_xgb", now=200.0)
     record_run(store, "failed", stage="tune_xgb", now=300.0)
-    time.sleep(0.01)  # a new mtime
+    runs = tmp_path / PIPELINE_RUNS_KEY
+    later = runs.stat().st_mtime_ns + 1_000_000_000
+    os.utime(runs, ns=(later, later))  # a new version for certain, however coarse the file system's clock
     asyncio.run(service.refresh())
     assert value(registry, "pipeline_runs_total", status="failed") == 2
     assert value(registry, "pipeline_runs_total", status="success") == 1
