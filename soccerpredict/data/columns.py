@@ -73,6 +73,11 @@ FINISHED: Final = "finished"
 SCHEDULED: Final = "scheduled"
 
 
+def is_season_code(code: str) -> bool:
+    """Whether ``code`` is a football-data season code: the start and end years' last two digits ("2324", "9900")."""
+    return len(code) == 4 and code.isdigit() and (int(code[:2]) + 1) % 100 == int(code[2:])
+
+
 def season_start_year(code: str) -> int:
     """Start year of a football-data season code ("9394" -> 1993, "0001" -> 2000, "2324" -> 2023).
 

@@ -68,6 +68,7 @@ from soccerpredict.errors import DataError
 
 __all__ = [
     "LoadResult",
+    "division_counts",
     "ingestion_report",
     "load_match_frame",
     "load_odds",
@@ -777,6 +778,13 @@ def load_odds(
     if engine.dialect.name == "postgresql":
         keys = [key.collate("C") for key in keys]  # code-point order, as SQLite and pandas sort
     return _read(engine, stmt.order_by(*keys), ODDS_TYPES)
+
+
+def division_counts(engine: Engine) -> dict[str, int]:
+    """How many matches each division has in the database, by division code."""
+    stmt = select(MATCHES.c.div, func.count()).group_by(MATCHES.c.div).order_by(MATCHES.c.div)
+    with engine.connect() as conn:
+        return {str(div): int(n) for div, n in conn.execute(stmt)}
 
 
 def ingestion_report(engine: Engine) -> pd.DataFrame:

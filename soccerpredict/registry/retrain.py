@@ -35,7 +35,7 @@ class RetrainDecision:
     drifted_share: float | None = None
 
     def to_json(self) -> str:
-        """One JSON line (what the DAG parses)."""
+        """One JSON line (what `soccerpredict pipeline should-retrain --json` prints and the retrain DAG reads)."""
         return json.dumps(asdict(self), sort_keys=True)
 
 

@@ -39,6 +39,7 @@ from soccerpredict.data.columns import (
     PINNACLE,
     SCHEDULED,
     STAT_SOURCE_COLUMNS,
+    is_season_code,
 )
 from soccerpredict.data.parsed import ParsedFile, Rejection
 from soccerpredict.data.teams import TeamNames, default_team_names, team_slug
@@ -144,15 +145,11 @@ def discover(target: str) -> list[SourceRef]:
 def _file_ref(path: Path) -> SourceRef:
     """Division and season from ``<DIV>/<SEASON>.csv`` (the archive layout) or ``<SEASON>/<DIV>.csv`` (the site's)."""
     parent, stem = path.parent.name, path.stem
-    if _is_season(stem) and _DIV_NAME.fullmatch(parent):
+    if is_season_code(stem) and _DIV_NAME.fullmatch(parent):
         return SourceRef(str(path), parent, stem)
-    if _is_season(parent) and _DIV_NAME.fullmatch(stem):
+    if is_season_code(parent) and _DIV_NAME.fullmatch(stem):
         return SourceRef(str(path), stem, parent)
     return SourceRef(str(path))
-
-
-def _is_season(code: str) -> bool:
-    return len(code) == 4 and code.isdigit() and (int(code[:2]) + 1) % 100 == int(code[2:])
 
 
 def read_source(ref: SourceRef, *, timeout: float) -> bytes:
