@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import csv
 import enum
+import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from soccerpredict.artifacts import ALIAS_CANDIDATE, ALIAS_CHAMPION
+from soccerpredict.data.columns import is_season_code
 from soccerpredict.data.parsed import Rejection
 from soccerpredict.errors import SoccerPredictError
 from soccerpredict.settings import Settings
@@ -38,7 +43,10 @@ app.add_typer(registry_app, name="registry")
 docs_app = typer.Typer(help="The docs site's generated reference pages (API, stages).", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
+#: What people read: tables, progress, notes. With --json it writes to stderr, leaving stdout to the JSON.
 console = Console()
+#: Errors, always on stderr.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class LocalRunner(enum.StrEnum):
@@ -46,6 +54,137 @@ class LocalRunner(enum.StrEnum):
 
     subprocess = "subprocess"
     docker = "docker"
+
+
+# The choices below mirror their homes (MODEL_NAMES, TRACKS, FEATURE_GROUPS, conf/experiment/, ODDS_SOURCES)
+# without importing them, so `--help` stays fast; tests/unit/test_cli_choices.py checks they agree.
+class Model(enum.StrEnum):
+    """`backtest --model`: soccerpredict.models.estimators.MODEL_NAMES."""
+
+    logreg = "logreg"
+    hgb = "hgb"
+    xgb = "xgb"
+
+
+class Track(enum.StrEnum):
+    """`backtest --tracks`: soccerpredict.features.build.TRACKS."""
+
+    stats_only = "stats_only"
+    market_aware = "market_aware"
+
+
+class FeatureGroupName(enum.StrEnum):
+    """`backtest --drop-groups`: soccerpredict.features.build.FEATURE_GROUPS."""
+
+    elo = "elo"
+    pi = "pi"
+    goals_model = "goals_model"
+    shots_model = "shots_model"
+    form = "form"
+    h2h = "h2h"
+    rest = "rest"
+    market = "market"
+
+
+class Experiment(enum.StrEnum):
+    """conf/experiment/<name>.yaml."""
+
+    smoke = "smoke"
+    default = "default"
+    test = "test"
+    full = "full"
+    cluster = "cluster"
+
+
+class OddsSourceName(enum.StrEnum):
+    """`ingest odds --source`: soccerpredict.data.sources.odds.ODDS_SOURCES."""
+
+    football_data_fixtures = "football-data-fixtures"
+
+
+class PromoteAlias(enum.StrEnum):
+    """`registry promote --to`: the aliases a human may set."""
+
+    champion = ALIAS_CHAMPION
+    candidate = ALIAS_CANDIDATE
+
+
+def _set_json_mode(enabled: bool) -> bool:
+    # An option callback runs before the command body, so the progress bars and tables printed on the way
+    # already go to stderr; it runs with False too, which resets the console between invocations.
+    console.stderr = enabled
+    return enabled
+
+
+JsonOutput = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        callback=_set_json_mode,
+        help="Print the result as one JSON document on stdout (stable keys); what people read goes to stderr.",
+    ),
+]
+
+
+RejectionsOut = Annotated[
+    Path | None, typer.Option(help="CSV file for every rejected row (default: under SOCCER_HOME/reports).")
+]
+
+
+def _emit(json_output: bool, data: Any, show: Callable[[], None]) -> None:
+    """The command's result: ``data`` as one JSON document on stdout with --json, else ``show()`` for people."""
+    if json_output:
+        typer.echo(json.dumps(data, sort_keys=True, default=str))
+    else:
+        show()
+
+
+def _one_of(choices: type[enum.StrEnum], what: str) -> Callable[[str | None], str | None]:
+    """An option callback: a comma separated list whose items are all ``choices``, checked before any work."""
+
+    def check(value: str | None) -> str | None:
+        unknown = [item for item in _split(value) if item not in set(choices)]
+        if unknown:
+            raise typer.BadParameter(f"unknown {what} {', '.join(unknown)}; choose from {_names(choices)}")
+        return value
+
+    return check
+
+
+def _names(choices: type[enum.StrEnum]) -> str:
+    return ", ".join(member.value for member in choices)
+
+
+def _split(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _season_codes(value: str | None) -> str | None:
+    """An option callback: every comma separated item is a football-data season code such as ``2324``."""
+    wrong = [code for code in _split(value) if not is_season_code(code)]
+    if wrong:
+        raise typer.BadParameter(
+            f"{', '.join(repr(code) for code in wrong)} is not a season code: expected the last two digits of the "
+            "start and end years, e.g. 2324 for 2023/24 (9900 for 1999/2000)"
+        )
+    return value
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"soccerpredict {version('soccerpredict')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    console.stderr = False  # commands without --json talk to people on stdout
 
 
 DEFAULT_SAMPLE = Path("data/sample/football-data")
@@ -56,7 +195,7 @@ def _settings() -> Settings:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=1)
 
 
@@ -80,23 +219,44 @@ def db_upgrade() -> None:
 
 
 @db_app.command("report")
-def db_report(limit: Annotated[int, typer.Option(help="How many recent ingestions to show.")] = 20) -> None:
+def db_report(
+    limit: Annotated[int, typer.Option(help="How many recent ingestions to show.")] = 20,
+    json_output: JsonOutput = False,
+) -> None:
     """Show the ingestion log: every file tried, its outcome, rows loaded and rejected, and why it failed."""
     from soccerpredict.data.repository import ingestion_report
 
     log = ingestion_report(_engine(_settings())).tail(limit)
-    table = Table("finished", "source", "outcome", "loaded", "rejected", "odds rejected", "error")
-    for row in log.itertuples():
-        table.add_row(
-            str(row.finished_at),
-            Text(str(row.source)),  # Text: a path or message with [brackets] is not console markup
-            str(row.outcome),
-            str(row.rows_loaded),
-            str(row.rows_rejected),
-            str(row.odds_rejected),
-            Text(row.error if isinstance(row.error, str) else ""),
-        )
-    console.print(table)
+    rows: list[dict[str, Any]] = [
+        {
+            "finished_at": row["finished_at"].isoformat(),
+            "source": str(row["source"]),
+            "div": row["div"] if isinstance(row["div"], str) else None,
+            "season": row["season"] if isinstance(row["season"], str) else None,
+            "outcome": str(row["outcome"]),
+            "rows_loaded": int(row["rows_loaded"]),
+            "rows_rejected": int(row["rows_rejected"]),
+            "odds_rejected": int(row["odds_rejected"]),
+            "error": row["error"] if isinstance(row["error"], str) else None,
+        }
+        for row in log.to_dict("records")
+    ]
+
+    def show() -> None:
+        table = Table("finished", "source", "outcome", "loaded", "rejected", "odds rejected", "error")
+        for row in rows:
+            table.add_row(
+                row["finished_at"],
+                Text(row["source"]),  # Text: a path or message with [brackets] is not console markup
+                row["outcome"],
+                str(row["rows_loaded"]),
+                str(row["rows_rejected"]),
+                str(row["odds_rejected"]),
+                Text(row["error"] or ""),
+            )
+        console.print(table)
+
+    _emit(json_output, rows, show)
 
 
 @ingest_app.command("football-data")
@@ -106,13 +266,11 @@ def ingest_football_data(
         typer.Argument(help="CSV files, folders of <DIV>/<SEASON>.csv, or https://…/mmz4281/<SEASON>/<DIV>.csv URLs."),
     ],
     force: Annotated[bool, typer.Option(help="Re-load files whose checksum was already loaded.")] = False,
-    rejections_out: Annotated[
-        Path | None,
-        typer.Option(help="CSV file for every rejected row (default: under SOCCER_HOME/reports)."),
-    ] = None,
+    rejections_out: RejectionsOut = None,
+    json_output: JsonOutput = False,
 ) -> None:
     """Load football-data.co.uk CSVs (results, statistics, odds) with idempotent upserts."""
-    if _ingest(targets, force=force, rejections_out=rejections_out).failed:
+    if _ingest(targets, force=force, rejections_out=rejections_out, json_output=json_output).failed:
         raise typer.Exit(code=1)
 
 
@@ -122,14 +280,12 @@ def ingest_odds(
         str | None,
         typer.Argument(help="File or URL to read instead of the source's own (default: football-data's fixtures.csv)."),
     ] = None,
-    source: Annotated[str, typer.Option(help="Odds source (pluggable): football-data-fixtures.")] = (
-        "football-data-fixtures"
+    source: Annotated[OddsSourceName, typer.Option(help="Odds source (pluggable).")] = (
+        OddsSourceName.football_data_fixtures
     ),
     force: Annotated[bool, typer.Option(help="Re-load divisions whose checksum was already loaded.")] = False,
-    rejections_out: Annotated[
-        Path | None,
-        typer.Option(help="CSV file for every rejected row (default: under SOCCER_HOME/reports)."),
-    ] = None,
+    rejections_out: RejectionsOut = None,
+    json_output: JsonOutput = False,
 ) -> None:
     """Load upcoming fixtures with pre-match odds (one transaction per division); results are never overwritten."""
     from soccerpredict.data.ingest import ingest_odds as run_ingest_odds
@@ -138,18 +294,18 @@ def ingest_odds(
     settings = _settings()
     try:
         summary = run_ingest_odds(
-            odds_source(source, location), _engine(settings), force=force, timeout=settings.http_timeout
+            odds_source(source.value, location), _engine(settings), force=force, timeout=settings.http_timeout
         )
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
     for outcome in summary.failed:
         console.print(f"[red]failed[/] {outcome.ref.location}: {outcome.error}")
-    _report(summary, rejections_out, settings)
+    _report(summary, rejections_out, settings, json_output=json_output)
     if summary.failed:
         raise typer.Exit(code=1)
 
 
-def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  # type: ignore[no-untyped-def]
+def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None, json_output: bool = False):  # type: ignore[no-untyped-def]
     """Ingest with a progress bar, write every rejection to a CSV, print the summary; return it."""
     from soccerpredict.data.ingest import ingest_football_data as run_ingest
     from soccerpredict.data.ingest import plan_football_data
@@ -171,7 +327,7 @@ def _ingest(targets: list[str], *, force: bool, rejections_out: Path | None):  #
                 progress.console.print(f"[red]{outcome.failure or 'failed'}[/] {outcome.ref.location}: {outcome.error}")
 
         summary = run_ingest(refs, engine, force=force, timeout=settings.http_timeout, on_file=advance)
-    _report(summary, rejections_out, settings)
+    _report(summary, rejections_out, settings, json_output=json_output)
     return summary
 
 
@@ -188,12 +344,17 @@ def ingest_whoscored(
         str | None, typer.Option(help="football-data division (e.g. E0) when the URL does not name the tournament.")
     ] = None,
     season: Annotated[
-        str | None, typer.Option(help="football-data season code (e.g. 2021); default from the URL or the date.")
+        str | None,
+        typer.Option(
+            help="football-data season code (e.g. 2021 for 2020/21); default from the URL or the date.",
+            callback=_season_codes,
+        ),
     ] = None,
     min_interval: Annotated[
         float | None, typer.Option(help="Seconds between page loads (default SOCCER_SCRAPE_MIN_INTERVAL).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Re-load pages whose content was already loaded.")] = False,
+    json_output: JsonOutput = False,
 ) -> None:
     """Scrape WhoScored match centres (and fixtures feeds) into the football-data tables, idempotently."""
     from soccerpredict.data.sources.browser import PageFetcher
@@ -213,9 +374,28 @@ def ingest_whoscored(
 
         outcomes = run_scrape(targets, engine, fetcher=fetcher, div=div, season=season, force=force, on_target=report)
     failed = sum(not outcome.ok for outcome in outcomes)
-    console.print(f"{len(outcomes) - failed} of {len(outcomes)} pages loaded")
+    data = {"pages": {"loaded": len(outcomes) - failed, "failed": failed}, "outcomes": _scrape_data(outcomes)}
+    _emit(json_output, data, lambda: console.print(f"{len(outcomes) - failed} of {len(outcomes)} pages loaded"))
     if failed:
         raise typer.Exit(code=1)
+
+
+def _scrape_data(outcomes) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Scrape outcomes as plain data: each page's loads, match lines, rejections and notes."""
+    from dataclasses import asdict
+
+    return [
+        {
+            "target": o.target,
+            "kind": o.kind,
+            "error": o.error,
+            "results": [asdict(result) for result in o.results],
+            "matches": o.matches,
+            "rejections": [{"line": r.line, "reason": r.reason, "scope": r.scope} for r in o.rejections],
+            "notes": o.notes,
+        }
+        for o in outcomes
+    ]
 
 
 def _print_scrape(out: Console, outcome) -> None:  # type: ignore[no-untyped-def]
@@ -261,42 +441,69 @@ def _write_rejections(rejections: list[Rejection], path: Path) -> None:
         writer.writerows([r.source, r.line, r.scope, r.reason] for r in rejections)
 
 
-def _report(summary, rejections_out: Path | None, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    """Every rejection to a CSV (default: under SOCCER_HOME/reports), then the summary table pointing at it."""
+#: The LoadResult counters an ingestion summary totals, with the label people read.
+_COUNTERS = {
+    "matches_inserted": "matches inserted",
+    "matches_updated": "matches updated",
+    "matches_unchanged": "matches unchanged",
+    "odds_rows": "odds rows",
+    "rows_rejected": "rows rejected",
+    "odds_rejected": "odds triples rejected",
+    "blank_rows": "blank rows skipped",
+}
+
+
+def _report(summary, rejections_out: Path | None, settings: Settings, *, json_output: bool) -> None:  # type: ignore[no-untyped-def]
+    """Every rejection to a CSV (default: under SOCCER_HOME/reports), then the summary pointing at it."""
     path = rejections_out or settings.home_dir / "reports" / f"rejections-{_stamp()}.csv"
     _write_rejections(summary.rejections(), path)
-    _print_summary(summary, path)
+    data = _summary_data(summary, path)
+    _emit(json_output, data, lambda: _print_summary(data))
 
 
-def _print_summary(summary, rejections_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _summary_data(summary, rejections_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """An ingestion summary as plain data: file statuses, totals, rejections by rule, and each file's outcome."""
     statuses = summary.statuses()
-    table = Table(title=f"ingestion: {len(summary.outcomes)} files in {summary.seconds:.1f} s", show_header=False)
-    for label, value in [
-        (
-            "files loaded / unchanged / failed",
-            f"{statuses['loaded']} / {statuses['unchanged']} / {statuses['failed']}",
-        ),
-        ("matches inserted", summary.total("matches_inserted")),
-        ("matches updated", summary.total("matches_updated")),
-        ("matches unchanged", summary.total("matches_unchanged")),
-        ("odds rows", summary.total("odds_rows")),
-        ("rows rejected", summary.total("rows_rejected")),
-        ("odds triples rejected", summary.total("odds_rejected")),
-        ("blank rows skipped", summary.total("blank_rows")),
-    ]:
-        table.add_row(label, str(value))
+    files = [
+        {
+            "location": o.ref.location,
+            "div": o.ref.div,
+            "season": o.ref.season,
+            "status": o.result.status if o.ok and o.result else "failed",
+            "error": o.error,
+            **{counter: int(getattr(o.result, counter)) if o.result else 0 for counter in _COUNTERS},
+        }
+        for o in summary.outcomes
+    ]
+    return {
+        "files": {status: statuses[status] for status in ("loaded", "unchanged", "failed")},
+        "seconds": round(summary.seconds, 3),
+        "totals": {counter: summary.total(counter) for counter in _COUNTERS},
+        "rejections_by_rule": dict(summary.rejection_reasons().most_common()),
+        "rejections_csv": str(rejections_path),
+        "outcomes": files,
+    }
+
+
+def _print_summary(data: dict[str, Any]) -> None:
+    files = data["files"]
+    table = Table(title=f"ingestion: {len(data['outcomes'])} files in {data['seconds']:.1f} s", show_header=False)
+    table.add_row("files loaded / unchanged / failed", f"{files['loaded']} / {files['unchanged']} / {files['failed']}")
+    for counter, label in _COUNTERS.items():
+        table.add_row(label, str(data["totals"][counter]))
     console.print(table)
-    reasons = summary.rejection_reasons()
+    reasons = data["rejections_by_rule"]
     if reasons:
         console.print("rejections by rule (every one, with file and line, in the CSV below):")
-        for reason, count in reasons.most_common(10):
+        for reason, count in list(reasons.items())[:10]:
             console.print(f"  {count:>7}  {reason}")
-        console.print(f"rejections: {rejections_path}")
+        console.print(f"rejections: {data['rejections_csv']}")
 
 
 @export_app.command("raw")
 def export_raw(
     day: Annotated[str | None, typer.Option("--date", help="Snapshot date (YYYY-MM-DD); default today (UTC).")] = None,
+    json_output: JsonOutput = False,
 ) -> None:
     """Write a dated parquet snapshot of matches, statistics and odds to the object store."""
     from soccerpredict.data.export import export_raw as run_export
@@ -311,9 +518,21 @@ def export_raw(
         snapshot = run_export(_engine(settings), ObjectStore.from_settings(settings), day=when)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"{snapshot.matches} matches -> {snapshot.matches_uri}")
-    console.print(f"{snapshot.odds} odds rows -> {snapshot.odds_uri}")
-    console.print(f"manifest -> {snapshot.manifest_uri}")
+    data = {
+        "day": when.isoformat(),
+        "matches": snapshot.matches,
+        "matches_uri": snapshot.matches_uri,
+        "odds": snapshot.odds,
+        "odds_uri": snapshot.odds_uri,
+        "manifest_uri": snapshot.manifest_uri,
+    }
+
+    def show() -> None:
+        console.print(f"{snapshot.matches} matches -> {snapshot.matches_uri}")
+        console.print(f"{snapshot.odds} odds rows -> {snapshot.odds_uri}")
+        console.print(f"manifest -> {snapshot.manifest_uri}")
+
+    _emit(json_output, data, show)
 
 
 @export_app.command("file")
@@ -337,25 +556,41 @@ def export_file(
 
 @app.command("backtest")
 def backtest(
-    seasons: Annotated[str, typer.Option(help="Test seasons, comma separated football-data codes.")] = "2223,2324",
+    seasons: Annotated[
+        str,
+        typer.Option(
+            help="Test seasons, comma separated football-data codes (2324 is 2023/24).", callback=_season_codes
+        ),
+    ] = "2223,2324",
     divisions: Annotated[
         str | None, typer.Option(help="Comma separated divisions (default: every division in the database).")
     ] = None,
-    tracks: Annotated[str, typer.Option(help="stats_only, market_aware or both, comma separated.")] = (
-        "stats_only,market_aware"
-    ),
-    model: Annotated[
+    tracks: Annotated[
         str,
         typer.Option(
-            help="logreg, hgb or xgb (default parameters of models/estimators.py; xgb starts from the pre-match "
-            "odds on the market-aware track)."
+            help=f"Tracks, comma separated: {_names(Track)}.", callback=_one_of(Track, "track"), show_default=True
         ),
-    ] = "xgb",
+    ] = "stats_only,market_aware",
+    model: Annotated[
+        Model,
+        typer.Option(
+            help="Default parameters of models/estimators.py; xgb starts from the pre-match odds on the "
+            "market-aware track."
+        ),
+    ] = Model.xgb,
     train_from: Annotated[
-        str | None, typer.Option(help="First training season; older seasons only warm up ratings and form.")
+        str | None,
+        typer.Option(
+            help="First training season (e.g. 1516); older seasons only warm up ratings and form.",
+            callback=_season_codes,
+        ),
     ] = None,
     drop_groups: Annotated[
-        str | None, typer.Option(help="Feature groups to leave out (ablation), e.g. h2h,rest.")
+        str | None,
+        typer.Option(
+            help=f"Feature groups to leave out (ablation), comma separated: {_names(FeatureGroupName)}.",
+            callback=_one_of(FeatureGroupName, "feature group"),
+        ),
     ] = None,
     tune_trials: Annotated[
         int,
@@ -369,6 +604,7 @@ def backtest(
     out: Annotated[
         Path | None, typer.Option(help="Report folder (default: SOCCER_HOME/reports/backtest-<time>).")
     ] = None,
+    json_output: JsonOutput = False,
 ) -> None:
     """Walk-forward backtest of both tracks, the baselines and the closing market, per division and season.
 
@@ -376,9 +612,8 @@ def backtest(
     Writes backtest.md, by_group.csv, predictions.parquet, goals.json and the plots backtest.md embeds (PNG,
     each with its data as CSV; the permutation importance is that of each track's final model, the one
     trained for the last test season, on that season); exits 0 whether or not the quality goals are met (the
-    report says which are).
+    report says which are). With --json it prints goals.json with the report's path.
     """
-    import json
     import sys
 
     import pandas as pd
@@ -389,19 +624,19 @@ def backtest(
 
     settings = _settings()
     config = StudyConfig(
-        seasons=tuple(s.strip() for s in seasons.split(",") if s.strip()),
-        tracks=tuple(t.strip() for t in tracks.split(",") if t.strip()),
-        model=model,
+        seasons=tuple(_split(seasons)),
+        tracks=tuple(_split(tracks)),
+        model=model.value,
         train_from=train_from,
-        drop_groups=tuple(g.strip() for g in (drop_groups or "").split(",") if g.strip()),
+        drop_groups=tuple(_split(drop_groups)),
         n_boot=n_boot,
         tune_trials=tune_trials,
     )
     try:
         engine = _engine(settings)
-        frame = load_match_frame(engine, divisions=divisions.split(",") if divisions else None)
-        if frame.empty:
-            raise _fail("no matches in the database; run `soccerpredict ingest football-data PATH` first")
+        selected = _check_divisions(engine, _split(divisions))
+        frame = load_match_frame(engine, divisions=selected or None)
+        _check_seasons(frame, list(config.seasons))
         console.print(f"{len(frame):,} matches from the database")
         with console.status("backtest") as status:
             result = run_study(frame, config, progress=lambda message: status.update(message))
@@ -420,9 +655,38 @@ def backtest(
     result.by_group.to_csv(folder / "by_group.csv", index=False)
     predictions = [preds.assign(forecaster=name) for name, preds in result.predictions.items()]
     pd.concat(predictions, ignore_index=True).to_parquet(folder / "predictions.parquet")
-    (folder / "goals.json").write_text(
-        json.dumps({"goals": result.goals, "leaks": result.leaks, "tuned": result.tuned}, indent=2)
-    )
+    goals = {"goals": result.goals, "leaks": result.leaks, "tuned": result.tuned}
+    (folder / "goals.json").write_text(json.dumps(goals, indent=2))
+    _emit(json_output, {**goals, "report": str(folder / "backtest.md")}, lambda: _print_goals(result, folder))
+
+
+def _check_divisions(engine, divisions: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """The divisions asked for, when all are in the database; an error naming the ones that are otherwise."""
+    from soccerpredict.data.repository import division_counts
+
+    counts = division_counts(engine)
+    if not counts:
+        raise _fail("no matches in the database; run `soccerpredict ingest football-data PATH` first")
+    unknown = [d for d in divisions if d not in counts]
+    if unknown:
+        known = ", ".join(f"{div} ({n:,} matches)" for div, n in counts.items())
+        raise _fail(f"division(s) {', '.join(unknown)} not in the database; it has {known}")
+    return divisions
+
+
+def _check_seasons(frame, seasons: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """An error naming the seasons the database has when one asked for is not among them."""
+    from soccerpredict.data.columns import season_start_year
+
+    present = set(frame["season"])
+    missing = [s for s in seasons if s not in present]
+    if missing:
+        ordered = sorted(present, key=season_start_year)
+        span = f"{len(ordered)} seasons, {ordered[0]} to {ordered[-1]}" if len(ordered) > 6 else ", ".join(ordered)
+        raise _fail(f"season(s) {', '.join(missing)} not in the database for these divisions; it has {span}")
+
+
+def _print_goals(result, folder: Path) -> None:  # type: ignore[no-untyped-def]
     table = Table(title="quality goals")
     for column in ("track", "model RPS", "market RPS", "RPS - market [95% CI]", "met"):
         table.add_column(column)
@@ -437,7 +701,7 @@ def backtest(
 
 
 @registry_app.command("list")
-def registry_list() -> None:
+def registry_list(json_output: JsonOutput = False) -> None:
     """Every registered version of soccer-1x2 with its aliases, run and rejection tag."""
     from soccerpredict.registry.promotion import list_versions
 
@@ -446,18 +710,22 @@ def registry_list() -> None:
         versions = list_versions(settings.tracking_uri)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    table = Table(title=f"soccer-1x2 in {settings.tracking_uri}")
-    for column in ("version", "aliases", "created", "run", "rejected"):
-        table.add_column(column)
-    for v in versions:
-        table.add_row(v["version"], ", ".join(v["aliases"]), v["created"], v["run_id"], v["rejected"] or "")
-    console.print(table)
+
+    def show() -> None:
+        table = Table(title=f"soccer-1x2 in {settings.tracking_uri}")
+        for column in ("version", "aliases", "created", "run", "rejected"):
+            table.add_column(column)
+        for v in versions:
+            table.add_row(v["version"], ", ".join(v["aliases"]), v["created"], v["run_id"], v["rejected"] or "")
+        console.print(table)
+
+    _emit(json_output, versions, show)
 
 
 @registry_app.command("promote")
 def registry_promote(
     version: Annotated[str, typer.Option(help="Model version to act on.")],
-    to: Annotated[str, typer.Option(help="Alias to point at the version: champion or candidate.")] = "champion",
+    to: Annotated[PromoteAlias, typer.Option(help="Alias to point at the version.")] = PromoteAlias.champion,
     reject: Annotated[
         bool, typer.Option("--reject", help="Reject the version instead: never promoted automatically.")
     ] = False,
@@ -469,7 +737,6 @@ def registry_promote(
     The predictor picks up a new champion on its next alias poll, or at once with
     POST /v2/repository/models/soccer-1x2/load.
     """
-    from soccerpredict.artifacts import ALIAS_CANDIDATE, ALIAS_CHAMPION
     from soccerpredict.registry.mlflow_log import use_tracking
     from soccerpredict.registry.promotion import alias_version, reject_version, set_alias
 
@@ -479,19 +746,19 @@ def registry_promote(
             reject_version(version, reason)
             console.print(f"version {version} rejected: it will not be promoted automatically")
             return
-        if to not in (ALIAS_CHAMPION, ALIAS_CANDIDATE):
-            raise _fail(f"--to must be {ALIAS_CHAMPION} or {ALIAS_CANDIDATE}, not {to!r}")
-        previous = alias_version(to)
-        set_alias(to, version, force=force)
+        previous = alias_version(to.value)
+        set_alias(to.value, version, force=force)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"@{to}: version {version} (was {previous or 'unset'})")
+    console.print(f"@{to.value}: version {version} (was {previous or 'unset'})")
 
 
 @app.command("demo")
 def demo(
     data: Annotated[Path, typer.Option(help="Folder of football-data CSVs to ingest.")] = DEFAULT_SAMPLE,
-    experiment: Annotated[str, typer.Option(help="Pipeline experiment (conf/experiment/<name>.yaml).")] = "default",
+    experiment: Annotated[
+        Experiment, typer.Option(help="Pipeline experiment (conf/experiment/<name>.yaml).")
+    ] = Experiment.default,
     retrain: Annotated[
         bool, typer.Option(help="Run the pipeline even when a champion already serves this data.")
     ] = False,
@@ -519,7 +786,7 @@ def demo(
     use_tracking(settings.tracking_uri)
     champion = _champion()
     if champion is None or changed or retrain:
-        champion = _demo_pipeline(experiment, settings)
+        champion = _demo_pipeline(experiment.value, settings)
     else:
         console.print(f"[green]champion v{champion} already trained on this data[/] (pass --retrain to train again)")
     if champion is None:
@@ -621,9 +888,7 @@ def _demo_serve(settings: Settings, champion: str, *, api_key: str, check: bool)
 
 @params_app.command("compose")
 def params_compose(
-    experiment: Annotated[
-        str, typer.Option(help="conf/experiment/<name>.yaml: smoke, default, test or full.")
-    ] = "default",
+    experiment: Annotated[Experiment, typer.Option(help="conf/experiment/<name>.yaml.")] = Experiment.default,
     override: Annotated[list[str] | None, typer.Option(help="Hydra override, e.g. data.divisions=[E0]")] = None,
     out: Annotated[Path, typer.Option(help="Where to write the composed params.")] = Path("params.yaml"),
 ) -> None:
@@ -631,10 +896,10 @@ def params_compose(
     from soccerpredict.params import compose_params, write_params
 
     try:
-        write_params(compose_params(experiment, override or []), out)
+        write_params(compose_params(experiment.value, override or []), out)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"{out}: experiment {experiment}")
+    console.print(f"{out}: experiment {experiment.value}")
 
 
 @app.command("stage")
@@ -657,20 +922,34 @@ def stage(
 
 
 @pipeline_app.command("stages")
-def pipeline_stages() -> None:
+def pipeline_stages(json_output: JsonOutput = False) -> None:
     """List the stages in order with their inputs and outputs."""
     from components.stages import STAGES
 
-    table = Table("#", "stage", "reads", "writes", "params")
-    for number, spec in enumerate(STAGES, start=1):
-        table.add_row(
-            str(number),
-            spec.name,
-            "\n".join(spec.inputs.values()),
-            "\n".join(spec.outputs.values()),
-            ", ".join(spec.params),
-        )
-    console.print(table)
+    stages: list[dict[str, Any]] = [
+        {
+            "number": number,
+            "name": spec.name,
+            "reads": list(spec.inputs.values()),
+            "writes": list(spec.outputs.values()),
+            "params": list(spec.params),
+        }
+        for number, spec in enumerate(STAGES, start=1)
+    ]
+
+    def show() -> None:
+        table = Table("#", "stage", "reads", "writes", "params")
+        for row in stages:
+            table.add_row(
+                str(row["number"]),
+                row["name"],
+                "\n".join(row["reads"]),
+                "\n".join(row["writes"]),
+                ", ".join(row["params"]),
+            )
+        console.print(table)
+
+    _emit(json_output, stages, show)
 
 
 @pipeline_app.command("dvc-yaml")
@@ -684,8 +963,8 @@ def pipeline_dvc_yaml(out: Annotated[Path, typer.Option(help="Where to write it.
 @pipeline_app.command("compile")
 def pipeline_compile(
     experiment: Annotated[
-        str, typer.Option(help="Experiment whose params become the defaults (cluster: the database, no files).")
-    ] = "cluster",
+        Experiment, typer.Option(help="Experiment whose params become the defaults (cluster: the database, no files).")
+    ] = Experiment.cluster,
     params: Annotated[Path | None, typer.Option(help="A composed params file instead of --experiment.")] = None,
     image: Annotated[str | None, typer.Option(help="Project image every component runs in.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output YAML (default pipelines/soccer_1x2.yaml).")] = None,
@@ -699,7 +978,7 @@ def pipeline_compile(
     from soccerpredict.params import compose_params, load_params
 
     try:
-        loaded = load_params(params) if params is not None else compose_params(experiment)
+        loaded = load_params(params) if params is not None else compose_params(experiment.value)
         path = compile_pipeline(loaded, out=out or COMPILED, image=image)
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
@@ -769,14 +1048,13 @@ def pipeline_submit(
         str | None, typer.Option(help="KFP pipeline to add the version to (default: the compiled name).")
     ] = None,
     package: Annotated[Path, typer.Option(help="Compiled pipeline YAML.")] = Path("pipelines/soccer_1x2.yaml"),
-    json_output: Annotated[bool, typer.Option("--json", help="Print the ids as one JSON object.")] = False,
+    json_output: JsonOutput = False,
 ) -> None:
     """Upload the compiled pipeline as a new pipeline version and start a run of it in a KFP experiment.
 
     The pipeline is created first when the server has none of that name. Unknown --param keys are rejected
     before anything is sent, with the list of the pipeline's parameters.
     """
-    import json
     from dataclasses import asdict
 
     from pipelines.kfp_pipeline import default_version_name, parse_param_pairs, submit
@@ -793,12 +1071,13 @@ def pipeline_submit(
         )
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    if json_output:
-        typer.echo(json.dumps(asdict(done), sort_keys=True))
-        return
-    verb = "created pipeline" if done.pipeline_created else "pipeline"
-    console.print(f"{verb} {done.pipeline_id}, version {done.version_name!r} ({done.version_id})")
-    console.print(f"started run {done.run_id} ({done.run_name!r}) in experiment {done.experiment!r} on {host}")
+
+    def show() -> None:
+        verb = "created pipeline" if done.pipeline_created else "pipeline"
+        console.print(f"{verb} {done.pipeline_id}, version {done.version_name!r} ({done.version_id})")
+        console.print(f"started run {done.run_id} ({done.run_name!r}) in experiment {done.experiment!r} on {host}")
+
+    _emit(json_output, asdict(done), show)
 
 
 @pipeline_app.command("should-retrain")
@@ -809,8 +1088,14 @@ def pipeline_should_retrain(
     max_drifted_share: Annotated[
         float, typer.Option(help="Retrain when the published drift summary flags a larger share of features.")
     ] = 0.3,
+    json_output: JsonOutput = False,
 ) -> None:
-    """Decide whether to retrain (new finished matches since the champion, drift, or no champion): one JSON line."""
+    """Decide whether to retrain: new finished matches since the champion, drift, or no champion.
+
+    With --json: {"retrain", "reasons", "champion_version", "new_matches", "drifted_share"} (what the DAG reads).
+    """
+    from dataclasses import asdict
+
     from soccerpredict.data.store import ObjectStore
     from soccerpredict.registry.mlflow_log import use_tracking
     from soccerpredict.registry.retrain import (
@@ -833,9 +1118,12 @@ def pipeline_should_retrain(
         )
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    for reason in decision.reasons or ["nothing new enough to retrain on"]:
-        console.print(f"{'retrain' if decision.retrain else 'keep'}: {reason}", highlight=False)
-    print(decision.to_json())
+
+    def show() -> None:
+        for reason in decision.reasons or ["nothing new enough to retrain on"]:
+            console.print(f"{'retrain' if decision.retrain else 'keep'}: {reason}", highlight=False)
+
+    _emit(json_output, asdict(decision), show)
 
 
 @docs_app.command("generate")
@@ -850,9 +1138,23 @@ def docs_generate(
 
 
 def main() -> None:
-    """Entry point that turns SoccerPredict errors into one clear line and exit code 1."""
+    """Entry point: SoccerPredict's errors and the command line's become one line on stderr and a non-zero exit."""
     try:
-        app()
+        code = app(prog_name="soccerpredict", standalone_mode=False)
     except SoccerPredictError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise SystemExit(1) from exc
+        raise _exit_with(f"[bold red]error:[/] {exc}", 1) from exc
+    except typer.Abort as exc:
+        raise _exit_with("[bold red]aborted[/]", 1) from exc
+    except typer.TyperException as exc:  # the command line's: an unknown choice, a bad season code, a missing option
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help is already printed
+            raise SystemExit(getattr(exc, "exit_code", 2)) from exc
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        raise _exit_with(f"[bold red]error:[/] {escape(message)}{hint}", getattr(exc, "exit_code", 2)) from exc
+    raise SystemExit(code or 0)
+
+
+def _exit_with(line: str, code: int) -> SystemExit:
+    err_console.print(line, highlight=False)
+    return SystemExit(code)

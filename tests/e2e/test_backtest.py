@@ -94,10 +94,14 @@ def test_cli_writes_the_report(sample_dir: Path, tmp_path: Path, monkeypatch: py
     loaded = runner.invoke(app, ["ingest", "football-data", str(sample_dir / "SP1")])
     assert loaded.exit_code == 0, loaded.output
     out = tmp_path / "report"
-    args = ["backtest", "--seasons", "2324", "--model", "logreg", "--n-boot", "50", "--out", str(out)]
+    args = ["backtest", "--seasons", "2324", "--model", "logreg", "--n-boot", "50", "--out", str(out), "--json"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "quality goals" in result.output and "report:" in result.output
+    # --json: goals.json and the report's path on stdout; the progress for people on stderr.
+    printed = json.loads(result.stdout)
+    assert printed == {**json.loads((out / "goals.json").read_text()), "report": str(out / "backtest.md")}
+    assert [goal["track"] for goal in printed["goals"]] == ["stats_only", "market_aware"]
+    assert "matches from the database" in result.stderr
     plots = {
         "rps_diff_by_season.png",
         "rps_diff_by_season.csv",
