@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from soccer_common import BIG_FIVE, DEFAULT_ARGS, division_codes, run_cli, season_code, setting
+from soccer_common import BIG_FIVE, DEFAULT_ARGS, division_codes, ingestion_counts, run_cli_json, season_code, setting
 
 DOC = """
 ### football_data_daily
@@ -44,14 +44,15 @@ def football_data_daily() -> None:
         return [f"{base}/{season}/{div}.csv" for div in division_codes(params["divisions"])]
 
     @task
-    def ingest(urls: list[str]) -> None:
-        """Download and load every file; fails (and retries) when one cannot be loaded."""
-        run_cli("ingest", "football-data", *urls)
+    def ingest(urls: list[str]) -> dict:
+        """Download and load every file; fails (and retries) when one cannot be loaded; returns the counts."""
+        return ingestion_counts(run_cli_json("ingest", "football-data", *urls))
 
     @task
-    def export_raw() -> None:
-        """Dated parquet snapshot of matches, statistics and odds in the object store."""
-        run_cli("export", "raw")
+    def export_raw() -> dict:
+        """Dated parquet snapshot of matches, statistics and odds in the object store; returns its URIs."""
+        snapshot: dict = run_cli_json("export", "raw")
+        return snapshot
 
     ingest(plan()) >> export_raw()
 

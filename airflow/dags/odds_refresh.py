@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from soccer_common import DEFAULT_ARGS, run_cli, setting
+from soccer_common import DEFAULT_ARGS, ingestion_counts, run_cli_json, setting
 
 DOC = """
 ### odds_refresh
@@ -35,10 +35,10 @@ reported as rejected). Closing odds never come from here: they arrive with the r
 )
 def odds_refresh() -> None:
     @task
-    def refresh_odds(params: dict | None = None) -> None:
-        """Load the source's fixtures and prices, one transaction per division."""
+    def refresh_odds(params: dict | None = None) -> dict:
+        """Load the source's fixtures and prices, one transaction per division; returns the counts."""
         assert params is not None
-        run_cli("ingest", "odds", params["location"], "--source", params["source"])
+        return ingestion_counts(run_cli_json("ingest", "odds", params["location"], "--source", params["source"]))
 
     refresh_odds()
 

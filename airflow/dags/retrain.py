@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from soccer_common import DEFAULT_ARGS, last_json_line, run_cli, setting, stage_params, training_workdir
+from soccer_common import DEFAULT_ARGS, run_cli, run_cli_json, setting, stage_params, training_workdir
 
 DOC = """
 ### retrain
@@ -42,7 +42,7 @@ def retrain() -> None:
     def should_retrain(params: dict | None = None) -> bool:
         """The retrain rule; False skips the training task."""
         assert params is not None
-        output = run_cli(
+        decision = run_cli_json(
             "pipeline",
             "should-retrain",
             "--min-new-matches",
@@ -50,15 +50,15 @@ def retrain() -> None:
             "--max-drifted-share",
             str(params["max_drifted_share"]),
         )
-        return bool(last_json_line(output)["retrain"])
+        return bool(decision["retrain"])
 
     @task(execution_timeout=pendulum.duration(hours=6))
-    def train(params: dict | None = None, ts_nodash: str | None = None) -> None:
-        """Submit to Kubeflow Pipelines when a host is configured, else run the 22 stages here."""
+    def train(params: dict | None = None, ts_nodash: str | None = None) -> dict | None:
+        """Submit to Kubeflow Pipelines when a host is configured (returns the run ids), else run the stages here."""
         assert params is not None
         if params["kfp_host"]:
             version = f"retrain-{ts_nodash}"
-            run_cli(
+            submitted = run_cli_json(
                 "pipeline",
                 "submit",
                 "--host",
@@ -69,10 +69,10 @@ def retrain() -> None:
                 version,
                 "--run-name",
                 version,
-                "--json",
             )
-        else:
-            run_cli("pipeline", "run", "--params", params["params_file"], "--workdir", params["workdir"])
+            return dict(submitted)
+        run_cli("pipeline", "run", "--params", params["params_file"], "--workdir", params["workdir"])
+        return None
 
     should_retrain() >> train()
 

@@ -62,9 +62,7 @@ def run_cli(*args: str, timeout: float | None = None) -> str:
     command = [soccerpredict_bin(), *args]
     print(f"$ {shlex.join(command)}", flush=True)
     start = time.monotonic()
-    proc = subprocess.run(
-        command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "120"}
-    )
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     print(proc.stdout, flush=True)
     if proc.stderr:
         print(proc.stderr, flush=True)
@@ -75,13 +73,23 @@ def run_cli(*args: str, timeout: float | None = None) -> str:
     return proc.stdout
 
 
-def last_json_line(output: str) -> dict[str, Any]:
-    """The last line of a command's output that is a JSON object (commands print one as their result)."""
-    for line in reversed(output.strip().splitlines()):
-        if line.startswith("{"):
-            parsed: dict[str, Any] = json.loads(line)
-            return parsed
-    raise ValueError(f"no JSON result line in the command's output: {output[-500:]!r}")
+def run_cli_json(*args: str, timeout: float | None = None) -> Any:
+    """Run ``soccerpredict ARGS --json`` and return its result: the one JSON document the command prints on stdout.
+
+    What the command prints for people goes to stderr, into the task log; nothing is scraped from tables.
+    """
+    output = run_cli(*args, "--json", timeout=timeout)
+    try:
+        return json.loads(output)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"soccerpredict {shlex.join(args)} --json printed no JSON document: {output[-500:]!r}"
+        ) from exc
+
+
+def ingestion_counts(summary: dict[str, Any]) -> dict[str, Any]:
+    """What an ingestion task returns (its XCom) from ``soccerpredict ingest … --json``: file statuses and totals."""
+    return {"files": summary["files"], "totals": summary["totals"]}
 
 
 def season_code(day: date) -> str:

@@ -6,7 +6,7 @@ import re
 
 import pendulum
 from airflow.sdk import Param, dag, task
-from soccer_common import DEFAULT_ARGS, run_cli, setting
+from soccer_common import DEFAULT_ARGS, run_cli_json, setting
 
 DOC = """
 ### whoscored_matches
@@ -46,11 +46,12 @@ def whoscored_matches() -> None:
         return targets
 
     @task
-    def scrape(targets: list[str], params: dict | None = None) -> None:
-        """Scrape and upsert; fails when a page cannot be loaded (others still load first)."""
+    def scrape(targets: list[str], params: dict | None = None) -> dict:
+        """Scrape and upsert; fails when a page cannot be loaded (others still load first); returns the page counts."""
         assert params is not None
         extra = ["--div", params["div"]] if params["div"] else []
-        run_cli("ingest", "whoscored", *targets, *extra)
+        pages: dict = run_cli_json("ingest", "whoscored", *targets, *extra)["pages"]
+        return pages
 
     scrape(plan())
 
