@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from mlflow_state import mlflow_state_restored
+from needs import missing
 
 
 def _has_airflow() -> bool:
@@ -37,7 +38,7 @@ def sample_dir() -> Path:
 def shared_data() -> Path:
     """The full real data set beside the checkout (../shared/data)."""
     if not (SHARED_DATA / "football-data").is_dir():
-        pytest.skip(f"the real data set is not at {SHARED_DATA}")
+        missing(f"the real data set is not at {SHARED_DATA}")
     return SHARED_DATA
 
 

@@ -13,6 +13,7 @@ import pytest
 import redis
 from api_doubles import FakeV2Predictor, closed_port_url
 from fastapi.testclient import TestClient
+from needs import missing
 from prometheus_client import CollectorRegistry
 
 from serving.api.app import create_app
@@ -42,7 +43,7 @@ def db(redis_url: str) -> Iterator[redis.Redis]:
     try:
         client.ping()
     except redis.ConnectionError:
-        pytest.skip(f"no Redis at {redis_url}")
+        missing(f"no Redis at {redis_url}")
     yield client
     client.close()
 

@@ -22,6 +22,7 @@ import redis
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from needs import missing
 from predictor_doubles import StaticLoader
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
@@ -91,7 +92,7 @@ def db(redis_url: str, tag: str) -> Iterator[redis.Redis]:
     try:
         client.ping()
     except redis.ConnectionError:
-        pytest.skip(f"no Redis at {redis_url}")
+        missing(f"no Redis at {redis_url}")
     yield client
     keys = list(client.scan_iter(match=f"predict:*{tag}*", count=1000))
     if keys:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from needs import missing
 
 from soccerpredict.monitoring.metrics import metric_names
 from soccerpredict.monitoring.promql import promql_metric_names
@@ -214,7 +215,7 @@ def test_alertmanager_holds_no_secret_and_inhibits_error_alerts_while_the_predic
 def test_amtool_checks_the_alertmanager_config_and_routes() -> None:
     amtool = shutil.which("amtool")
     if amtool is None:
-        pytest.skip("amtool not installed (Debian's prometheus-alertmanager); the routing is checked above in Python")
+        missing("amtool not installed (Debian's prometheus-alertmanager); the routing is checked above in Python")
     checked = run(amtool, "check-config", ALERTMANAGER.name)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS" in checked.stdout
