@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import missing
 from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
@@ -68,13 +69,19 @@ def offline_preview() -> str:
 # -------------------------------------------------------------------------------------- the test site
 
 
+#: A scripted answer that is held until the path is asked for again (the browser's retry) or the site closes:
+#: a page that never loads within any timeout, without a sleep racing that timeout.
+HOLD = -1.0
+
+
 @dataclass
 class Route:
-    """What a path answers: (status, seconds to wait first) per request, then ``body`` with 200 forever."""
+    """What a path answers: (status, seconds to wait first, or HOLD) per request, then ``body`` with 200 forever."""
 
     body: str
     content_type: str = "text/html; charset=utf-8"
     script: list[tuple[int, float]] = field(default_factory=list)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class Site:
@@ -92,8 +99,13 @@ class Site:
                 if route is None:
                     self.send_error(404)
                     return
+                route.released.set()  # a held answer to an earlier request of this path may go now
                 status, delay = route.script.pop(0) if route.script else (200, 0.0)
-                time.sleep(delay)
+                if delay == HOLD:
+                    route.released.clear()
+                    route.released.wait()
+                else:
+                    time.sleep(delay)
                 body = (route.body if status == 200 else f"<html><body>error {status}</body></html>").encode()
                 try:
                     self.send_response(status)
@@ -118,6 +130,8 @@ class Site:
         return [when for asked, when in self.requests if asked == path]
 
     def close(self) -> None:
+        for route in self.routes.values():
+            route.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -137,7 +151,7 @@ def site() -> Iterator[Site]:
 def settings() -> Settings:
     settings = Settings(selenium_url=None)
     if not (settings.chromium_path.is_file() and settings.chromedriver_path.is_file()):
-        pytest.skip(f"no Chromium at {settings.chromium_path} or chromedriver at {settings.chromedriver_path}")
+        missing(f"no Chromium at {settings.chromium_path} or chromedriver at {settings.chromedriver_path}")
     return settings
 
 
@@ -263,13 +277,15 @@ def test_scraping_twice_writes_nothing_new(site: Site, browser: Any, engine: Eng
 def test_retries_after_a_server_error_and_a_timeout(site: Site, browser: Any) -> None:
     path, slow = f"{MATCH_PATH}?flaky", f"{MATCH_PATH}?slow"
     site.routes[path] = Route(live_page(), script=[(500, 0.0)])
-    site.routes[slow] = Route(live_page(), script=[(200, 4.0)])
-    pages = fetcher(browser, min_interval=0.5, backoff=0.1, page_timeout=1.5)
+    site.routes[slow] = Route(live_page(), script=[(200, HOLD)])
+    # The timeout only has to be longer than a local page takes to load on a busy machine: the held page
+    # never loads, whatever the timeout.
+    pages = fetcher(browser, min_interval=0.5, backoff=0.1, page_timeout=5.0)
     page = pages.fetch(site.url(path), ready=["matchCentreData"])
     assert ws.parse_page(page, source=site.url(path)).files[0].matches["match_id"].tolist() == [MATCH_ID]
     page = pages.fetch(site.url(slow), ready=["matchCentreData"])
     assert "matchCentreData" in page
-    assert [outcome for _, outcome in pages.attempts] == ["HTTP 500", "ok", "timed out after 1.5 s", "ok"]
+    assert [outcome for _, outcome in pages.attempts] == ["HTTP 500", "ok", "timed out after 5 s", "ok"]
     first, second = site.asked(path)
     assert second - first >= 0.5, "the retry waits out the rate limit, which is longer than the backoff"
 
