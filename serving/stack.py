@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -36,17 +37,49 @@ __all__ = ["Check", "LocalStack", "LogPump", "check_endpoints", "free_port", "st
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port(preferred: int | None = None) -> int:
-    """``preferred`` when nothing listens on it on 127.0.0.1, else a free port chosen by the kernel."""
-    if preferred:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", preferred))
-                return preferred
-            except OSError:
-                pass
+#: Ports free_port has handed out in this process, never handed out twice.
+_HANDED_OUT: set[int] = set()
+#: The lowest port free_port picks from (below it: well-known and registered services people run).
+_LOWEST = 20000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux's default when it cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` when nothing listens on it on 127.0.0.1, else a free port for a child process to bind.
+
+    The port is picked below the kernel's ephemeral range, so no outgoing connection (this process's or any
+    other's) can take it between this check and the child's bind, which a port the kernel picked (bind to 0)
+    can suffer; and it is never handed out twice by one process.
+    """
+    if preferred and _bindable(preferred):
+        _HANDED_OUT.add(preferred)
+        return preferred
+    low, _ = _ephemeral_range()
+    candidates = [port for port in range(_LOWEST, low) if port not in _HANDED_OUT]
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        if _bindable(port):
+            _HANDED_OUT.add(port)
+            return port
+    with socket.socket() as probe:  # the range below the ephemeral one is full: let the kernel pick
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
