@@ -61,6 +61,16 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+def closed_port_url_as(scheme: str, *, userinfo: str = "", path: str = "") -> str:
+    """:func:`closed_port_url` for another protocol: ``closed_port_url_as("redis", path="/0")``."""
+    return closed_port_url().replace("http://", f"{scheme}://{userinfo}") + path
+
+
+def closed_redis_url() -> str:
+    """A Redis URL nothing answers on (database 0)."""
+    return closed_port_url_as("redis", path="/0")
+
+
 #: The fake's feature columns: it answers a features row with the row normalised to sum to one.
 FAKE_FEATURES = ("f_home", "f_draw", "f_away")
 

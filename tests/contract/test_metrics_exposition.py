@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 import pytest
-from api_doubles import FakeV2Predictor, closed_port_url, eventually
+from api_doubles import FakeV2Predictor, closed_port_url, closed_redis_url, eventually
 from fastapi.testclient import TestClient
 from predictor_doubles import StaticLoader
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry
@@ -97,10 +97,6 @@ def with_samples(text: str) -> set[str]:
         if family.samples:
             names.add(family.name + "_total" if family.type == "counter" else family.name)
     return names
-
-
-def closed_redis_url() -> str:
-    return closed_port_url().replace("http://", "redis://") + "/0"
 
 
 # --- facade -------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from api_doubles import FakeV2Predictor, closed_port_url
+from api_doubles import FakeV2Predictor, closed_redis_url
 from fastapi.testclient import TestClient
 from needs import missing
 from prometheus_client import CollectorRegistry
@@ -113,7 +113,7 @@ def test_values_written_by_the_predictor_are_hits(
 
 def test_redis_down_still_predicts_and_counts_cache_errors(tmp_path: Path, fake: FakeV2Predictor, match: str) -> None:
     registry = CollectorRegistry()
-    dead_redis = closed_port_url().replace("http://", "redis://") + "/0"
+    dead_redis = closed_redis_url()
     with _client(tmp_path, fake.url, dead_redis, registry, local_ttl=0) as client:
         responses = [client.get(f"/predict/{match}", headers=HEADERS) for _ in range(3)]
         ready = client.get("/health/ready").json()
@@ -125,7 +125,7 @@ def test_redis_down_still_predicts_and_counts_cache_errors(tmp_path: Path, fake:
 
 def test_redis_down_repeats_come_from_the_in_process_tier(tmp_path: Path, fake: FakeV2Predictor, match: str) -> None:
     registry = CollectorRegistry()
-    dead_redis = closed_port_url().replace("http://", "redis://") + "/0"
+    dead_redis = closed_redis_url()
     with _client(tmp_path, fake.url, dead_redis, registry) as client:
         sources = [client.get(f"/predict/{match}", headers=HEADERS).json()["source"] for _ in range(3)]
     assert sources == ["model", "cache", "cache"]

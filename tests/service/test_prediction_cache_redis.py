@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import redis
-from api_doubles import closed_port_url
+from api_doubles import closed_redis_url
 from kserve import InferInput, InferRequest
 from prometheus_client import CollectorRegistry
 from sklearn.linear_model import LogisticRegression
@@ -186,7 +186,7 @@ def test_the_predictor_serves_repeated_match_ids_from_redis(
 def test_with_redis_down_predictions_still_work_and_errors_are_counted(
     tmp_path: Path, metrics: Metrics, tag: str
 ) -> None:
-    predictor = build_predictor(tmp_path, tag, closed_port_url().replace("http://", "redis://") + "/0", metrics)
+    predictor = build_predictor(tmp_path, tag, closed_redis_url(), metrics)
 
     async def scenario() -> list[dict[str, Any]]:
         await predictor.watcher.refresh()

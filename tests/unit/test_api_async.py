@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from api_doubles import StubPredictor, closed_port_url
+from api_doubles import StubPredictor, closed_port_url_as, closed_redis_url
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -129,7 +129,7 @@ def test_bad_bodies_are_422(embedded: TestClient, body: object) -> None:
 def test_broker_down_is_a_fast_503_and_sync_predictions_still_work(
     tmp_path: Path, redis_url: str, registry: CollectorRegistry
 ) -> None:
-    dead = closed_port_url().replace("http://", "amqp://guest:guest@") + "//"
+    dead = closed_port_url_as("amqp", userinfo="guest:guest@", path="//")
     settings = Settings(home=tmp_path / "home", api_keys=[KEY], broker_url=dead, result_backend=redis_url)
     with _client(settings, registry) as client:
         response = client.post("/predict/async/", json=[MATCH], headers=HEADERS)
@@ -140,7 +140,7 @@ def test_broker_down_is_a_fast_503_and_sync_predictions_still_work(
 
 
 def test_result_backend_down_is_503(tmp_path: Path, registry: CollectorRegistry) -> None:
-    dead = closed_port_url().replace("http://", "redis://") + "/0"
+    dead = closed_redis_url()
     settings = Settings(home=tmp_path / "home", api_keys=[KEY], result_backend=dead)
     with _client(settings, registry) as client:
         response = client.get("/monitoring/task_status/5f0c6f0e-8a44-4f43-9d43-3f1d1c1b2a11", headers=HEADERS)

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from api_doubles import closed_port_url
+from api_doubles import closed_redis_url
 from prometheus_client import CollectorRegistry
 
 from serving.common.cache import (
@@ -93,7 +93,7 @@ def test_a_failure_backs_off_and_each_request_during_it_counts_one_error() -> No
     metrics = build(CollectorRegistry())
     now = [100.0]
     cache = PredictionCache(
-        closed_port_url().replace("http://", "redis://") + "/0",
+        closed_redis_url(),
         ttl_seconds=60,
         metrics=metrics,
         service="api",
@@ -118,7 +118,7 @@ def test_a_failure_backs_off_and_each_request_during_it_counts_one_error() -> No
 def test_the_in_process_tier_answers_what_was_set_even_with_redis_down() -> None:
     metrics = build(CollectorRegistry())
     cache = PredictionCache(
-        closed_port_url().replace("http://", "redis://") + "/0",
+        closed_redis_url(),
         ttl_seconds=60,
         metrics=metrics,
         service="api",
