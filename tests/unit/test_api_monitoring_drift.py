@@ -3,7 +3,6 @@ facade (API key required), and the drift gauges it sets on ``/metrics``."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,8 +121,11 @@ def test_loading_a_summary_sets_the_drift_gauges(client: TestClient, store: Obje
 def test_a_broken_publish_keeps_the_last_summary_and_gauges(client: TestClient, store: ObjectStore) -> None:
     publish(store, SUMMARY)
     assert eventually(lambda: samples(client, "model_drifted_features_share") == {(): 0.5})
+    published = client.app.state.services.precomputed.drift  # type: ignore[attr-defined]
     store.write_bytes(DRIFT_SUMMARY_KEY, b"{not json")
-    time.sleep(0.3)  # several polls
+    broken = store.info(DRIFT_SUMMARY_KEY)
+    # Wait until a poll has read and rejected the broken summary: only then does "still 0.5" prove anything.
+    assert eventually(lambda: published.rejected == (broken.version, broken.size))
     assert client.get("/monitoring/drift", headers=HEADERS).json()["drifted_share"] == 0.5
     assert samples(client, "model_drifted_features_share") == {(): 0.5}
 

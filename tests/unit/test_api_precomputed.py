@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,8 +147,11 @@ def test_a_broken_publish_keeps_the_last_good_version(client: TestClient, store:
     path = "/predict/precomputed/E0-20240817-arsenal-wolves"
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.5))
     assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
+    published = client.app.state.services.precomputed.predictions  # type: ignore[attr-defined]
     store.write_bytes(PREDICTIONS_KEY, b"not a parquet file")
-    time.sleep(0.3)  # several poll periods
+    broken = store.info(PREDICTIONS_KEY)
+    # Wait until a poll has read and rejected the broken file: only then does "still 0.5" prove anything.
+    assert eventually(lambda: published.rejected == (broken.version, broken.size))
     assert client.get(path, headers=HEADERS).json()["p_home"] == 0.5
 
 

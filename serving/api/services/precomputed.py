@@ -59,6 +59,11 @@ class PublishedObject(Generic[T]):
         self.current: Snapshot[T] | None = None
         self._rejected: tuple[str, int] | None = None
 
+    @property
+    def rejected(self) -> tuple[str, int] | None:
+        """(version, size) of the last publish that could not be parsed and is not served; None if none was."""
+        return self._rejected
+
     def refresh(self) -> bool:
         """Reload if the stored version differs from the one in memory (blocking: run it in a thread)."""
         try:
