@@ -8,9 +8,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from mlflow_state import mlflow_state_restored
+
+if TYPE_CHECKING:
+    from mlflow_server import MlflowServer
 
 
 def _has_airflow() -> bool:
@@ -104,3 +108,26 @@ def s3_endpoint_url() -> Iterator[str]:
 
     with running_s3_server() as endpoint_url:
         yield endpoint_url
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(
+    pg_admin_url: str, s3_endpoint_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MlflowServer]:
+    """A real `mlflow server` as production runs it: a fresh PostgreSQL database as backend store, artefacts proxied
+    to s3://mlflow/artifacts on the loopback S3 server. One per session (it takes about 20 s to start)."""
+    from mlflow_server import MLFLOW_BUCKET, running_mlflow_server
+    from s3_server import create_bucket
+
+    create_bucket(s3_endpoint_url, MLFLOW_BUCKET)
+    name = f"soccer_test_mlflow_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with (
+        fresh_pg_database(pg_admin_url, name) as store,
+        running_mlflow_server(
+            backend_store_uri=store,
+            artifacts_destination=f"s3://{MLFLOW_BUCKET}/artifacts",
+            s3_endpoint_url=s3_endpoint_url,
+            workdir=tmp_path_factory.mktemp("mlflow-server"),
+        ) as server,
+    ):
+        yield server
