@@ -131,3 +131,29 @@ def mlflow_server(
         ) as server,
     ):
         yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("server", marks=pytest.mark.service)])
+def registry_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty model registry for one test, twice: an SQLite file (no server), and the real `mlflow server` on
+    PostgreSQL and S3 (``mlflow_server``, its soccer-1x2 model deleted first). MLflow's globals are restored after."""
+    with mlflow_state_restored():
+        if request.param == "sqlite":
+            yield f"sqlite:///{tmp_path / 'mlflow.db'}"
+            return
+        server: MlflowServer = request.getfixturevalue("mlflow_server")
+        _delete_model(server.url)
+        yield server.url
+
+
+def _delete_model(tracking_uri: str) -> None:
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from soccerpredict.artifacts import MODEL_NAME
+
+    try:
+        MlflowClient(tracking_uri=tracking_uri).delete_registered_model(MODEL_NAME)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":  # anything but "not registered yet" is a broken server
+            raise
