@@ -1,55 +1,26 @@
-"""The registry against a real `mlflow server` (what the cluster runs), not only the embedded SQLite store."""
+"""The registry against a real `mlflow server` as the cluster runs it: PostgreSQL backend store, artefacts proxied to
+S3 (``mlflow_server`` in tests/conftest.py). The promotion rules run on it too: tests/unit/test_registry_promotion.py
+takes ``registry_uri``, an SQLite file and this server."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow_server import MLFLOW_BUCKET, MlflowServer
 from mlflow_state import mlflow_state_restored
+from s3_server import KEYS
 from sklearn.linear_model import LogisticRegression
+from sqlalchemy import create_engine, text
 
-from serving.stack import free_port, stop_process
 from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME
 from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
 from soccerpredict.registry.promotion import alias_version, list_versions, reject_version, set_alias
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}"]
-    command += ["--default-artifact-root", str(root / "mlartifacts"), "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1"]
-    log = root / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"mlflow server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"mlflow server not up after 120 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        stop_process(process, grace=30)
 
 
 @pytest.fixture(autouse=True)
@@ -60,12 +31,28 @@ def _restore_tracking_uri() -> Iterator[None]:
         yield
 
 
-def test_register_alias_reject_and_load_through_the_server(server: str, tmp_path: Path) -> None:
+def _bucket_keys(endpoint_url: str) -> set[str]:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=KEYS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"],
+    )
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=MLFLOW_BUCKET)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+def test_register_alias_reject_and_load_through_the_server(
+    mlflow_server: MlflowServer, s3_endpoint_url: str, tmp_path: Path
+) -> None:
     rng = np.random.default_rng(3)
     x = pd.DataFrame({"elo_diff": rng.normal(size=300), "rest_days_diff": rng.normal(size=300)})
     y = np.digitize(x["elo_diff"] + rng.normal(size=300), [-0.5, 0.5])
     model = LogisticRegression(max_iter=300).fit(x, y)
-    use_tracking(server)
+    use_tracking(mlflow_server.url)
     card = tmp_path / "model_card.md"
     card.write_text("# card\n")
     first = log_and_register(
@@ -75,7 +62,7 @@ def test_register_alias_reject_and_load_through_the_server(server: str, tmp_path
     set_alias(ALIAS_CHAMPION, first.version)
     reject_version(second.version, "worse on the held-out season")
     assert alias_version(ALIAS_CHAMPION) == first.version
-    versions = {v["version"]: v for v in list_versions(server)}
+    versions = {v["version"]: v for v in list_versions(mlflow_server.url)}
     assert versions[second.version]["rejected"] == "worse on the held-out season"
     assert "smoke" in versions[second.version]["aliases"] and "champion" in versions[first.version]["aliases"]
 
@@ -86,3 +73,21 @@ def test_register_alias_reject_and_load_through_the_server(server: str, tmp_path
     run = mlflow.get_run(first.run_id)
     assert run.data.metrics["rps"] == pytest.approx(0.2)
     assert "card/model_card.md" in [a.path for a in mlflow.MlflowClient().list_artifacts(first.run_id, "card")]
+
+    # Where it all went: artefacts through the server (the client holds no S3 keys) into the bucket...
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/"), run.info.artifact_uri
+    champion = mlflow.MlflowClient().get_model_version_by_alias(MODEL_NAME, ALIAS_CHAMPION)
+    model_id = champion.source.removeprefix("models:/")
+    keys = _bucket_keys(s3_endpoint_url)
+    assert any(k.startswith("artifacts/") and k.endswith(f"/models/{model_id}/artifacts/MLmodel") for k in keys), keys
+    assert any(k.endswith(f"/{first.run_id}/artifacts/card/model_card.md") for k in keys), keys
+    # ... and the registry in PostgreSQL.
+    store = create_engine(mlflow_server.backend_store_uri)
+    try:
+        with store.connect() as conn:
+            rows = conn.execute(
+                text("SELECT version FROM model_versions WHERE name = :name"), {"name": MODEL_NAME}
+            ).scalars()
+            assert {str(v) for v in rows} >= {first.version, second.version}
+    finally:
+        store.dispose()

@@ -1,4 +1,8 @@
-"""Promotion: a deliberately weakened model never becomes champion; humans can force or reject a version."""
+"""Promotion: a deliberately weakened model never becomes champion; humans can force or reject a version.
+
+The registry tests run twice (``registry_uri``): on an SQLite file, and on a real `mlflow server` with PostgreSQL and
+S3 as production runs it (marked service; `make test-fast` leaves it out).
+"""
 
 from __future__ import annotations
 
@@ -109,10 +113,10 @@ def test_only_an_interval_wholly_below_zero_promotes(
 
 
 def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
-    models, mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    models, registry_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     strong, weak, x_test, y_test = models
-    use_tracking(mlflow_uri)
+    use_tracking(registry_uri)
     v_strong = _register(strong, x_test, tmp_path, "strong")
     set_alias(ALIAS_CHAMPION, v_strong)
     v_weak = _register(weak, x_test, tmp_path, "weak")
@@ -124,7 +128,7 @@ def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
     assert alias_version(ALIAS_CHAMPION) == v_strong
 
     monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_uri)
     runner = CliRunner()
     rejected = runner.invoke(app, ["registry", "promote", "--version", v_weak, "--reject", "--reason", "weakened"])
     assert rejected.exit_code == 0, rejected.output
@@ -134,7 +138,7 @@ def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
     forced = runner.invoke(app, ["registry", "promote", "--version", v_weak, "--to", "champion", "--force"])
     assert forced.exit_code == 0 and f"was {v_strong}" in forced.output
     assert alias_version(ALIAS_CHAMPION) == v_weak
-    listed = {row["version"]: row for row in list_versions(mlflow_uri)}
+    listed = {row["version"]: row for row in list_versions(registry_uri)}
     assert listed[v_weak]["rejected"] == "weakened" and "champion" in listed[v_weak]["aliases"]
     assert "smoke" in listed[v_weak]["aliases"]  # @smoke follows the newest registered version
     shown = runner.invoke(app, ["registry", "list"])
@@ -143,16 +147,16 @@ def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
         set_alias(ALIAS_CHAMPION, "99")
 
 
-# --- promote_model, the pipeline's promotion stage, against a local MLflow ---------------------------------------
+# --- promote_model, the pipeline's promotion stage, against each registry ---------------------------------------
 
 
 @pytest.fixture
-def local_mlflow(mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """promote_model's settings and MLflow on a store under tmp_path (``mlflow_uri`` restores MLflow's globals)."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+def local_mlflow(registry_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """promote_model's settings and MLflow on an empty registry (``registry_uri``: SQLite, then the real server)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_uri)
     monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
-    use_tracking(mlflow_uri)
-    yield mlflow_uri
+    use_tracking(registry_uri)
+    yield registry_uri
 
 
 class Stage:
