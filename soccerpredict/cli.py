@@ -8,12 +8,12 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +22,9 @@ from soccerpredict.data.columns import is_season_code
 from soccerpredict.data.parsed import Rejection
 from soccerpredict.errors import SoccerPredictError
 from soccerpredict.settings import Settings
+
+if TYPE_CHECKING:  # the study imports numpy and pandas: only the backtest command loads it
+    from soccerpredict.models.study import StudyProgress
 
 app = typer.Typer(
     help="SoccerPredict: football 1X2 prediction, from real match data to served, monitored models.",
@@ -418,15 +421,33 @@ def _print_scrape(out: Console, outcome) -> None:  # type: ignore[no-untyped-def
         out.print(f"  [yellow]note[/] {note}")
 
 
-def _progress() -> Progress:
+def _progress(width: int = 28) -> Progress:
     return Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn(f"{{task.description:<{width}}}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=False,
     )
+
+
+class _StudyBars:
+    """The display of a backtest (a :class:`~soccerpredict.models.study.StudyProgress` stream): one bar per
+    forecaster over the test seasons, labelled with the season it last predicted; other steps as lines."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self.bars: dict[str, TaskID] = {}
+
+    def __call__(self, step: StudyProgress) -> None:
+        if step.step != "walk_forward" or step.forecaster is None:
+            self._progress.console.print(step.message, highlight=False)
+            return
+        if step.forecaster not in self.bars:
+            self.bars[step.forecaster] = self._progress.add_task(step.forecaster, total=step.total)
+        label = f"{step.forecaster} {step.season}" if step.season else step.forecaster
+        self._progress.update(self.bars[step.forecaster], completed=step.done, total=step.total, description=label)
 
 
 def _stamp() -> str:
@@ -638,8 +659,8 @@ def backtest(
         frame = load_match_frame(engine, divisions=selected or None)
         _check_seasons(frame, list(config.seasons))
         console.print(f"{len(frame):,} matches from the database")
-        with console.status("backtest") as status:
-            result = run_study(frame, config, progress=lambda message: status.update(message))
+        with _progress(width=34) as progress:
+            result = run_study(frame, config, progress=_StudyBars(progress))
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
     folder = out or settings.home_dir / "reports" / f"backtest-{_stamp()}"
