@@ -66,7 +66,7 @@ def main() -> None:
                 train_from=args.train_from,
                 n_boot=200,
             )
-            result = run_study(frame, config, progress=lambda message: print(f"  {message}", flush=True))
+            result = run_study(frame, config, progress=lambda step: print(f"  {step.message}", flush=True))
             for key, tuned in result.tuned.items():
                 print(f"  tuned {key}: {tuned}", flush=True)
             preds, goals = result.predictions["model:stats_only"], result.predictions["goals_model"]

@@ -17,15 +17,23 @@ def run_sequential(
     params: Mapping[str, Any],
     workdir: Path,
     *,
+    on_start: Callable[[int, int, str], None] | None = None,
     on_stage: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run all stages over ``workdir`` and return each stage's summary, in order."""
+    """Run all stages over ``workdir`` and return each stage's summary, in order.
+
+    Args:
+        on_start: called with ``(number, total, name)`` as stage ``number`` (from 1) of ``total`` starts.
+        on_stage: called with each stage's summary when it has finished.
+    """
     from components.stage import run_stage_function
     from components.stages import STAGES
 
     workdir.mkdir(parents=True, exist_ok=True)
     summaries = []
-    for stage in STAGES:
+    for number, stage in enumerate(STAGES, start=1):
+        if on_start is not None:
+            on_start(number, len(STAGES), stage.name)
         paths = {name: workdir / name for name in [*stage.inputs.values(), *stage.outputs.values()]}
         summary = run_stage_function(stage, paths=paths, params=params)
         summaries.append(summary)

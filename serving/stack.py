@@ -30,6 +30,7 @@ import httpx
 
 from soccerpredict.artifacts import MODEL_NAME
 from soccerpredict.errors import ServingError
+from soccerpredict.monitoring.metrics import exported_name
 from soccerpredict.settings import Settings
 
 __all__ = ["Check", "LocalStack", "LogPump", "check_endpoints", "free_port", "stop_process"]
@@ -414,7 +415,9 @@ def check_endpoints(
             judge=_contains("<html"),
             headers=headers,
         )
-        call("Prometheus metrics", "GET", f"{api_url}/metrics", judge=_contains("# TYPE "))
+        # The facade's request counter, under the application's prefix: an unprefixed or foreign exposition fails.
+        requests_family = f"# TYPE {exported_name('http_requests_total')} counter"
+        call("Prometheus metrics", "GET", f"{api_url}/metrics", judge=_contains(requests_family))
         call("OpenAPI document", "GET", f"{api_url}/openapi.json", judge=_field("paths"))
         call("predictor v2 health", "GET", f"{predictor_url}/v2/health/ready", judge=_field("ready", True))
         call("predictor v2 metadata", "GET", f"{predictor_url}/v2/models/{MODEL_NAME}", judge=_field("versions"))

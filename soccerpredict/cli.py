@@ -8,12 +8,12 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +22,9 @@ from soccerpredict.data.columns import is_season_code
 from soccerpredict.data.parsed import Rejection
 from soccerpredict.errors import SoccerPredictError
 from soccerpredict.settings import Settings
+
+if TYPE_CHECKING:  # the study imports numpy and pandas: only the backtest command loads it
+    from soccerpredict.models.study import StudyProgress
 
 app = typer.Typer(
     help="SoccerPredict: football 1X2 prediction, from real match data to served, monitored models.",
@@ -418,15 +421,69 @@ def _print_scrape(out: Console, outcome) -> None:  # type: ignore[no-untyped-def
         out.print(f"  [yellow]note[/] {note}")
 
 
-def _progress() -> Progress:
+def _progress(width: int = 28) -> Progress:
     return Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn(f"{{task.description:<{width}}}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=False,
     )
+
+
+class _StageProgress:
+    """The display of a pipeline run: stage n/22, its name and how long it has been running, on one bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def start(self, number: int, total: int, name: str) -> None:
+        """Stage ``number`` of ``total`` starts (pipelines.sequential's ``on_start``)."""
+        description = f"stage {number}/{total} {name}"
+        if self._task is None:
+            self._task = self._progress.add_task(description, total=total, completed=number - 1)
+        else:  # reset restarts the clock: the elapsed time shown is the stage's own
+            self._progress.reset(self._task, total=total, completed=number - 1, description=description)
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        """A stage has finished (pipelines.sequential's ``on_stage``)."""
+        if self._task is not None:
+            self._progress.advance(self._task)
+
+
+def _stage_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(), console=console, transient=False
+    )
+
+
+def _run_stages(params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
+    """Every stage of the table in this process, under a stage n/22 display; the stages' summaries."""
+    from pipelines.sequential import run_sequential
+
+    with _stage_progress() as progress:
+        shown = _StageProgress(progress)
+        return run_sequential(params, workdir, on_start=shown.start, on_stage=shown.finish)
+
+
+class _StudyBars:
+    """The display of a backtest (a :class:`~soccerpredict.models.study.StudyProgress` stream): one bar per
+    forecaster over the test seasons, labelled with the season it last predicted; other steps as lines."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self.bars: dict[str, TaskID] = {}
+
+    def __call__(self, step: StudyProgress) -> None:
+        if step.step != "walk_forward" or step.forecaster is None:
+            self._progress.console.print(step.message, highlight=False)
+            return
+        if step.forecaster not in self.bars:
+            self.bars[step.forecaster] = self._progress.add_task(step.forecaster, total=step.total)
+        label = f"{step.forecaster} {step.season}" if step.season else step.forecaster
+        self._progress.update(self.bars[step.forecaster], completed=step.done, total=step.total, description=label)
 
 
 def _stamp() -> str:
@@ -638,8 +695,8 @@ def backtest(
         frame = load_match_frame(engine, divisions=selected or None)
         _check_seasons(frame, list(config.seasons))
         console.print(f"{len(frame):,} matches from the database")
-        with console.status("backtest") as status:
-            result = run_study(frame, config, progress=lambda message: status.update(message))
+        with _progress(width=34) as progress:
+            result = run_study(frame, config, progress=_StudyBars(progress))
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
     folder = out or settings.home_dir / "reports" / f"backtest-{_stamp()}"
@@ -808,7 +865,6 @@ def _champion() -> str | None:
 
 def _demo_pipeline(experiment: str, settings: Settings) -> str | None:
     """Compose the experiment's params and run the 22 stages in this process; the champion afterwards."""
-    from pipelines.sequential import run_sequential
     from soccerpredict.params import compose_params, write_params
 
     folder = settings.home_dir / "pipeline"
@@ -817,7 +873,7 @@ def _demo_pipeline(experiment: str, settings: Settings) -> str | None:
     write_params(params, folder / "params.yaml")
     console.rule(f"training pipeline: 22 stages, experiment {experiment!r} (a few minutes on two cores)")
     try:
-        run_sequential(params, folder / "artifacts")
+        _run_stages(params, folder / "artifacts")
     except SoccerPredictError as exc:
         raise _fail(f"{exc}\n(artifacts of the stages that finished: {folder / 'artifacts'})") from exc
     return _champion()
@@ -1002,10 +1058,13 @@ def pipeline_run(
         "local_outputs"
     ),
     workdir: Annotated[Path, typer.Option(help="Artifacts folder of the in-process run.")] = Path("artifacts"),
+    json_output: JsonOutput = False,
 ) -> None:
     """Run all 22 stages on this machine: in this process (default) or through KFP's local runner (`--local`).
 
-    For a cluster use `soccerpredict pipeline submit --host URL`; for cached re-runs use `dvc repro`.
+    In this process it shows the stage running (n/22), its name and its time. With --json it prints the
+    artifacts folder and each stage's summary (in-process runs). For a cluster use `soccerpredict pipeline
+    submit --host URL`; for cached re-runs use `dvc repro`.
     """
     from soccerpredict.params import load_params
 
@@ -1015,14 +1074,12 @@ def pipeline_run(
             from pipelines.kfp_pipeline import run_local
 
             run_local(loaded, pipeline_root=pipeline_root.resolve(), runner=runner.value, image=image)
-            console.print(f"pipeline finished; artifacts under {pipeline_root}")
-            return
-        from pipelines.sequential import run_sequential
-
-        run_sequential(loaded, workdir)
+            data: dict[str, Any] = {"artifacts": str(pipeline_root), "stages": None}
+        else:
+            data = {"artifacts": str(workdir), "stages": _run_stages(loaded, workdir)}
     except SoccerPredictError as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"pipeline finished; artifacts under {workdir}")
+    _emit(json_output, data, lambda: console.print(f"pipeline finished; artifacts under {data['artifacts']}"))
 
 
 @pipeline_app.command("submit")

@@ -16,7 +16,7 @@ champion's training rows, with Evidently (`monitor_drift`). The reference is the
 `split/train.parquet` (`SOCCER_TRAINING_WORKDIR`), copied into this DAG's work folder; the data and feature
 stages run on today's database. The summary and HTML report are published to the object store
 (`monitoring/drift/latest.json`, `.html`); the facade reloads them on its next refresh and sets the
-`model_feature_drift_score` gauge per feature, which the `FeatureDriftDetected` alert watches. When
+`soccerpredict_model_feature_drift_score` gauge per feature, which the `FeatureDriftDetected` alert watches. When
 `SOCCER_API_URL` and `SOCCER_API_KEY` are set, the last task reads `GET /monitoring/drift` back from the facade.
 """
 

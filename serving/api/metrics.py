@@ -1,7 +1,7 @@
 """HTTP metrics of the facade and the ``/metrics`` endpoint.
 
 A plain ASGI middleware (not ``BaseHTTPMiddleware``, which costs a task and a stream per request)
-records ``http_requests_total`` and ``http_request_duration_seconds`` by route *template*
+records ``soccerpredict_http_requests_total`` and ``soccerpredict_http_request_duration_seconds`` by route *template*
 (``/predict/{match_id}``, not the raw path, so match ids never become label values).
 """
 
@@ -80,7 +80,10 @@ def metrics_router(registry: CollectorRegistry) -> APIRouter:
             200: {
                 "description": "Every metric of soccerpredict.monitoring.metrics, Prometheus text format.",
                 "content": {
-                    CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": "http_requests_total{…} 3.0"}
+                    CONTENT_TYPE_LATEST: {
+                        "schema": {"type": "string"},
+                        "example": "soccerpredict_http_requests_total{…} 3.0",
+                    }
                 },
             }
         },

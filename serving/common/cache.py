@@ -9,16 +9,17 @@ Each request has one cache owner: the facade for its synchronous predictions (it
 v2 request parameter ``cache = "caller"``, see :data:`CACHE_PARAMETER`), the predictor for every other client.
 
 The cache is an optimisation, never a dependency: any Redis failure counts in
-``prediction_cache_errors_total`` and behaves as a miss, and after a failure Redis is left alone for a short
-back-off so a dead server does not add a connect attempt to every request. Without a Redis URL the cache is
-disabled (nothing counted: that is a configuration). Counters carry the ``service`` label of their owner.
+``soccerpredict_prediction_cache_errors_total`` and behaves as a miss, and after a failure Redis is left
+alone for a short back-off so a dead server does not add a connect attempt to every request. Without a Redis
+URL the cache is disabled (nothing counted: that is a configuration).
+Counters carry the ``service`` label of their owner.
 
 In front of Redis an optional in-process tier (``local_ttl_seconds``; 0 turns it off, the facade sets it
 from ``SOCCER_CACHE_LOCAL_TTL_SECONDS``): a Redis round trip from asyncio costs about 0.2 ms, more than the
 rest of a cache hit, so a match asked for again within a few seconds is answered from memory. Entries are
 keyed by match and model version like Redis's, so a champion swap never serves the old version's entries;
 the only cost is that an entry deleted from Redis can be served from memory for at most
-``local_ttl_seconds`` more. Hits of either tier count in ``prediction_cache_hits_total``.
+``local_ttl_seconds`` more. Hits of either tier count in ``soccerpredict_prediction_cache_hits_total``.
 """
 
 from __future__ import annotations

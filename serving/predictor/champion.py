@@ -30,7 +30,7 @@ __all__ = ["Champion", "ChampionLoader", "ChampionWatcher", "MlflowChampionLoade
 
 log = logging.getLogger(__name__)
 
-#: The ``service`` label of ``model_info``.
+#: The ``service`` label of ``soccerpredict_model_info``.
 INFO_SERVICE: Final = "predictor"
 #: The run artifact folder holding the evaluate stage's report (logged by the register_model stage).
 EVALUATION_ARTIFACT: Final = "evaluation"

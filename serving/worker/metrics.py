@@ -1,8 +1,8 @@
 """The worker's ``/metrics``: async job outcomes and the depth of its queues.
 
 ``celery -A serving.worker worker`` serves the process's default registry on
-``SOCCER_WORKER_METRICS_PORT`` (default 9808, 0 turns it off) and samples ``async_queue_depth`` of its
-queues from the broker every :data:`QUEUE_SAMPLE_SECONDS`. ``async_jobs_total`` is counted by the task
+``SOCCER_WORKER_METRICS_PORT`` (default 9808, 0 turns it off) and samples ``soccerpredict_async_queue_depth`` of its
+queues from the broker every :data:`QUEUE_SAMPLE_SECONDS`. ``soccerpredict_async_jobs_total`` is counted by the task
 signals in :mod:`serving.worker.tasks`. Both start on Celery's ``celeryd_init`` signal, which only the
 worker command sends (not the in-process workers of the tests, which call :func:`serve_metrics` themselves).
 
@@ -66,7 +66,7 @@ def queue_depths(app: Celery) -> dict[str, int]:
 
 
 class QueueDepthSampler:
-    """Sets ``async_queue_depth{queue}`` from the broker, now and then every ``interval`` seconds, in a thread."""
+    """Sets ``soccerpredict_async_queue_depth{queue}`` from the broker now, then every ``interval`` s, in a thread."""
 
     def __init__(self, app: Celery, metrics: Metrics, *, interval: float = QUEUE_SAMPLE_SECONDS) -> None:
         self.app = app
@@ -157,7 +157,7 @@ def on_worker_init(instance: Any = None, conf: Any = None, options: Any = None, 
         return None
     pool = str((options or {}).get("pool_cls") or (options or {}).get("pool") or "")
     if "prefork" in pool.lower():
-        log.warning("the prefork pool counts jobs in child processes: /metrics shows no async_jobs_total")
+        log.warning("the prefork pool counts jobs in child processes: /metrics shows no soccerpredict_async_jobs_total")
     try:
         served = serve_metrics(app, port, addr=Settings().bind_host)
     except OSError as exc:

@@ -22,6 +22,7 @@ __all__ = [
     "BIG_FIVE",
     "GOALS",
     "StudyConfig",
+    "StudyProgress",
     "StudyResult",
     "render_study_markdown",
     "run_study",
@@ -35,6 +36,24 @@ GOALS: Final = {
     "market_aware": ("all", 0.0, "RPS at or below the closing market on all divisions"),
 }
 _GOALS_COLUMNS: Final = ("gm_p_home", "gm_p_draw", "gm_p_away")
+
+
+@dataclass(frozen=True, slots=True)
+class StudyProgress:
+    """Where a running study is, for whoever shows it (plain data: the study knows no display).
+
+    ``step`` is ``features``, ``walk_forward``, ``tune``, ``importance`` or ``compare``. In ``walk_forward``
+    (and ``tune``, which happens inside it), ``forecaster`` has predicted ``done`` of its ``total`` test
+    seasons, ``season`` being the one just predicted (None when the forecaster starts, with ``done`` 0).
+    ``message`` says the same in words.
+    """
+
+    step: str
+    message: str
+    forecaster: str | None = None
+    season: str | None = None
+    done: int = 0
+    total: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,13 +131,14 @@ def run_study(
     frame: pd.DataFrame,
     config: StudyConfig,
     *,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[StudyProgress], None] | None = None,
 ) -> StudyResult:
     """Walk forward over ``config.seasons`` with the model on each track and with every baseline.
 
     Args:
         frame: a match frame (``soccerpredict.data.columns``); scheduled fixtures are ignored.
-        progress: called with a short message before each long step.
+        progress: called with a :class:`StudyProgress` before each long step and after each season a
+            forecaster predicts.
     """
     import time
 
@@ -130,9 +150,9 @@ def run_study(
     from soccerpredict.models.estimators import make_estimator, sample_weight_kwargs
     from soccerpredict.models.importance import permutation_importances
     from soccerpredict.models.metrics import per_row_rps
-    from soccerpredict.models.tuning import season_start_year, tune
+    from soccerpredict.models.tuning import ordered_seasons, season_start_year, tune
 
-    say = progress or (lambda _message: None)
+    report = progress or (lambda _step: None)
     unknown = [t for t in config.tracks if t not in TRACKS]
     if unknown or not config.tracks:
         raise ModelError(f"unknown track(s) {unknown or config.tracks}; choose from {list(TRACKS)}")
@@ -144,7 +164,7 @@ def run_study(
     if missing:
         raise ModelError(f"test season(s) {missing} have no finished matches in the data")
 
-    say(f"building features for {len(finished):,} finished matches")
+    report(StudyProgress("features", f"building features for {len(finished):,} finished matches"))
     unknown_groups = sorted(set(config.drop_groups) - {g for t in TRACKS.values() for g in t})
     if unknown_groups:
         raise ModelError(f"unknown feature group(s) {unknown_groups} in drop_groups")
@@ -164,7 +184,10 @@ def run_study(
     X_all = X_all.reset_index(drop=True)
     y, meta = labels[rows], meta.iloc[rows].reset_index(drop=True)
     test_seasons = list(config.seasons)
+    n_seasons = len(ordered_seasons(test_seasons))  # what walk_forward goes through, each once
 
+    #: per forecaster: the test seasons it has predicted so far
+    seasons_done: dict[str, int] = {}
     tuned: dict[str, dict[str, Any]] = {}
     #: per model forecaster: the latest test season's fitted estimator and the row positions it predicted
     final: dict[str, tuple[Any, np.ndarray]] = {}
@@ -182,7 +205,8 @@ def run_study(
             estimator = make()
             if is_model and config.tune_trials > 0:
                 test_season = str(meta_test["season"].iloc[0])
-                say(f"tuning {name} for {test_season}: {config.tune_trials} trials")
+                message = f"tuning {name} for {test_season}: {config.tune_trials} trials"
+                report(StudyProgress("tune", message, name, test_season, seasons_done[name], n_seasons))
                 result = tune(
                     config.model,
                     X_fit,
@@ -203,7 +227,18 @@ def run_study(
                 final[name] = (estimator, meta_test.index.to_numpy())
             return estimator.predict_proba(X_test[list(columns)])
 
-        return fit_predict
+        return counted(name, fit_predict)
+
+    def counted(name: str, fit_predict: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        # walk_forward calls fit_predict once per test season: each call that returns is a season done.
+        def fit_predict_counted(X_train, y_train, meta_train, X_test, meta_test):  # type: ignore[no-untyped-def]
+            probs = fit_predict(X_train, y_train, meta_train, X_test, meta_test)
+            seasons_done[name] += 1
+            season, done, total = str(meta_test["season"].iloc[0]), seasons_done[name], n_seasons
+            report(StudyProgress("walk_forward", f"{name}: {season} predicted", name, season, done, total))
+            return probs
+
+        return fit_predict_counted
 
     forecasters: dict[str, tuple[Callable[[], Any], list[str]]] = {}
     for track in config.tracks:
@@ -227,7 +262,9 @@ def run_study(
     predictions: dict[str, pd.DataFrame] = {}
     seconds: dict[str, float] = {}
     for name, (make, columns) in forecasters.items():
-        say(f"walk-forward {name} over {', '.join(test_seasons)}")
+        seasons_done[name] = 0
+        message = f"walk-forward {name} over {', '.join(test_seasons)}"
+        report(StudyProgress("walk_forward", message, name, None, 0, n_seasons))
         X = X_all[columns].astype("float64") if name.startswith("model:") else X_all[columns]
         start = time.perf_counter()
         fit_predict = estimator_fit_predict(name, make, columns, is_model=name.startswith("model:"))
@@ -237,7 +274,8 @@ def run_study(
     importance: dict[str, list[dict[str, Any]]] = {}
     for track in config.tracks:
         estimator, rows_tested = final[f"model:{track}"]
-        say(f"permutation importance of the final {track} model")
+        message = f"permutation importance of the final {track} model"
+        report(StudyProgress("importance", message, f"model:{track}"))
         X_final = X_all[feature_columns(track_groups[track])].astype("float64").iloc[rows_tested]
         importance[track] = permutation_importances(estimator, X_final, y[rows_tested], seed=config.seed)
 
@@ -245,7 +283,7 @@ def run_study(
     test_rows = finished.iloc[rows].reset_index(drop=True).iloc[reference["row"].to_numpy()]
     market = market_benchmark_probs(test_rows)[list(BENCHMARK_COLUMNS)].to_numpy(dtype=float)
 
-    say("comparing with the closing market (paired bootstrap)")
+    report(StudyProgress("compare", "comparing with the closing market (paired bootstrap)"))
     boot = {"n_boot": config.n_boot, "seed": config.seed}
     by_group, overall = [], []
     for name, preds in predictions.items():

@@ -6,6 +6,11 @@ which code sets each one. The batch pipeline exports nothing itself: what it pub
 predictions, its run record) is exported by the facade through the ``record_*`` functions below. The
 alert rules (manifests/prometheus/) and Grafana dashboards (manifests/grafana/) are checked against
 this table.
+
+Every exported name carries :data:`PREFIX` (``soccerpredict_``, the application's namespace, as Prometheus
+naming asks). The table holds the names without it, which the code uses as keys
+(``metrics["predictions_total"]``); :func:`exported_name` is the one rule that adds it, and queries,
+dashboards and tests name the exported series (``soccerpredict_predictions_total``).
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 __all__ = [
     "LATENCY_BUCKETS",
     "METRICS",
+    "PREFIX",
     "SET_BY",
     "MetricSpec",
     "Metrics",
     "build",
     "default_metrics",
+    "exported_name",
     "metric_names",
     "record_drift",
     "record_evaluation",
@@ -32,6 +39,10 @@ __all__ = [
 ]
 
 Kind = Literal["counter", "gauge", "histogram"]
+
+#: The namespace of every SoccerPredict series (third-party exporters and prometheus_client's own
+#: process_/python_ series keep theirs).
+PREFIX: Final = "soccerpredict_"
 
 #: Seconds; fine at the low end because cache hits take about a millisecond.
 LATENCY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -41,13 +52,23 @@ BATCH_BUCKETS: Final = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """One metric's definition."""
+    """One metric's definition; ``name`` is the key in code, :attr:`exported` the name on ``/metrics``."""
 
     name: str
     kind: Kind
     help: str
     labels: tuple[str, ...] = ()
     buckets: tuple[float, ...] = LATENCY_BUCKETS  # histograms only
+
+    @property
+    def exported(self) -> str:
+        """The series name Prometheus scrapes: ``soccerpredict_predictions_total``."""
+        return exported_name(self.name)
+
+
+def exported_name(name: str) -> str:
+    """The exported series name of a metric of :data:`METRICS` (or of one of its histogram series)."""
+    return f"{PREFIX}{name}"
 
 
 METRICS: Final = (
@@ -132,17 +153,20 @@ SET_BY: Final = {
 
 
 def metric_names() -> set[str]:
-    """Every exported series name a query may use, with the histogram suffixes (_bucket, _count, _sum)."""
+    """Every exported series name a query may use (prefixed), with the histogram suffixes (_bucket, _count, _sum)."""
     names: set[str] = set()
     for spec in METRICS:
-        names.add(spec.name)
+        names.add(spec.exported)
         if spec.kind == "histogram":
-            names |= {f"{spec.name}_bucket", f"{spec.name}_count", f"{spec.name}_sum"}
+            names |= {f"{spec.exported}_bucket", f"{spec.exported}_count", f"{spec.exported}_sum"}
     return names
 
 
 class Metrics:
-    """The metric objects of one registry, by name: ``metrics["predictions_total"].labels(source="cache").inc()``."""
+    """The metric objects of one registry, by table name (unprefixed).
+
+    ``metrics["predictions_total"].labels(source="cache").inc()`` counts ``soccerpredict_predictions_total``.
+    """
 
     def __init__(self, collectors: dict[str, Any]) -> None:
         self._collectors = collectors
@@ -152,11 +176,11 @@ class Metrics:
 
 
 def build(registry: CollectorRegistry) -> Metrics:
-    """Create every metric of :data:`METRICS` in a registry."""
+    """Create every metric of :data:`METRICS` in a registry, under its exported (prefixed) name."""
     collectors: dict[str, Any] = {}
     for spec in METRICS:
         # prometheus_client adds _total to counters itself.
-        base = spec.name.removesuffix("_total") if spec.kind == "counter" else spec.name
+        base = spec.exported.removesuffix("_total") if spec.kind == "counter" else spec.exported
         if spec.kind == "counter":
             collectors[spec.name] = Counter(base, spec.help, spec.labels, registry=registry)
         elif spec.kind == "gauge":

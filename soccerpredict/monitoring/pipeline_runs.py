@@ -3,8 +3,8 @@
 A pipeline run is a batch job (DVC, Kubeflow or the sequential runner), gone before anything scrapes it.
 So each run leaves its outcome in one JSON object (:data:`~soccerpredict.artifacts.PIPELINE_RUNS_KEY`):
 a stage that fails records a failed run, the last stage of the table records a successful one. The facade
-keeps that object current like the other published objects and exports it as ``pipeline_runs_total``,
-``pipeline_last_success_timestamp_seconds`` and ``pipeline_last_failure_timestamp_seconds``.
+keeps that object current like the other published objects and exports it as ``soccerpredict_pipeline_runs_total``,
+``soccerpredict_pipeline_last_success_timestamp_seconds`` and ``soccerpredict_pipeline_last_failure_timestamp_seconds``.
 
 Record::
 

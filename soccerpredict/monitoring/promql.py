@@ -50,8 +50,8 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_:][\w:]*")
 
 
 def promql_metric_names(expr: str) -> set[str]:
-    """The metric (series) names an expression selects, e.g. ``{"http_requests_total"}`` for
-    ``sum by (route) (rate(http_requests_total{status=~"5.."}[5m]))``.
+    """The metric (series) names an expression selects, e.g. ``{"soccerpredict_http_requests_total"}`` for
+    ``sum by (route) (rate(soccerpredict_http_requests_total{status=~"5.."}[5m]))``.
 
     Names given as ``{__name__="…"}`` count too (regular expressions there are left out).
     """

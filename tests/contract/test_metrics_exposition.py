@@ -44,34 +44,34 @@ EVALUATION = {
 
 #: Which metrics of the table each service sets (the rest of the table is still declared, without samples).
 FACADE = {
-    "http_requests_total",
-    "http_request_duration_seconds",
-    "predictions_total",
-    "prediction_duration_seconds",
-    "prediction_cache_errors_total",
-    "predictor_errors_total",
-    "predictor_batch_rows",
-    "model_info",
-    "model_feature_drift_score",
-    "model_feature_drifted",
-    "model_drifted_features_share",
-    "predictions_last_refresh_timestamp_seconds",
-    "async_jobs_total",
-    "pipeline_runs_total",
-    "pipeline_last_success_timestamp_seconds",
-    "pipeline_last_failure_timestamp_seconds",
+    "soccerpredict_http_requests_total",
+    "soccerpredict_http_request_duration_seconds",
+    "soccerpredict_predictions_total",
+    "soccerpredict_prediction_duration_seconds",
+    "soccerpredict_prediction_cache_errors_total",
+    "soccerpredict_predictor_errors_total",
+    "soccerpredict_predictor_batch_rows",
+    "soccerpredict_model_info",
+    "soccerpredict_model_feature_drift_score",
+    "soccerpredict_model_feature_drifted",
+    "soccerpredict_model_drifted_features_share",
+    "soccerpredict_predictions_last_refresh_timestamp_seconds",
+    "soccerpredict_async_jobs_total",
+    "soccerpredict_pipeline_runs_total",
+    "soccerpredict_pipeline_last_success_timestamp_seconds",
+    "soccerpredict_pipeline_last_failure_timestamp_seconds",
 }
 PREDICTOR = {
-    "predictions_total",
-    "prediction_duration_seconds",
-    "prediction_cache_errors_total",
-    "model_info",
-    "model_swaps_total",
-    "model_champion_promoted_timestamp_seconds",
-    "model_eval_rps",
-    "model_calibration_error",
+    "soccerpredict_predictions_total",
+    "soccerpredict_prediction_duration_seconds",
+    "soccerpredict_prediction_cache_errors_total",
+    "soccerpredict_model_info",
+    "soccerpredict_model_swaps_total",
+    "soccerpredict_model_champion_promoted_timestamp_seconds",
+    "soccerpredict_model_eval_rps",
+    "soccerpredict_model_calibration_error",
 }
-WORKER = {"async_jobs_total", "async_queue_depth"}
+WORKER = {"soccerpredict_async_jobs_total", "soccerpredict_async_queue_depth"}
 
 
 def promtool() -> str:
@@ -91,7 +91,7 @@ def check_metrics(text: str) -> None:
 
 
 def with_samples(text: str) -> set[str]:
-    """Names (as declared in the table) of the families that have at least one sample."""
+    """Exported names (the table's, prefixed) of the families that have at least one sample."""
     names = set()
     for family in text_string_to_metric_families(text):
         if family.samples:
@@ -155,7 +155,7 @@ def facade_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
             def loaded() -> bool:
                 text = client.get("/metrics").text
-                return "model_feature_drifted{" in text and "pipeline_runs_total{" in text
+                return "soccerpredict_model_feature_drifted{" in text and "soccerpredict_pipeline_runs_total{" in text
 
             assert eventually(loaded, timeout=15.0), "the published objects were not loaded"
             match = next(iter(KNOWN))
@@ -183,11 +183,11 @@ def test_facade_metrics_pass_promtool(facade_text: str) -> None:
 def test_facade_exposes_its_metrics(facade_text: str) -> None:
     assert with_samples(facade_text) >= FACADE
     for spec in METRICS:  # every family is declared, even those the facade never sets
-        assert f"# TYPE {spec.name} {spec.kind}" in facade_text
+        assert f"# TYPE {spec.exported} {spec.kind}" in facade_text
     assert 'route="/predict/{match_id}"' in facade_text and 'route="<unmatched>"' in facade_text
-    assert 'pipeline_runs_total{status="failed"} 1.0' in facade_text
-    assert "pipeline_last_success_timestamp_seconds 1.723788e+09" in facade_text
-    assert "predictions_last_refresh_timestamp_seconds 1.723788e+09" in facade_text  # 2024-08-16T06:00Z
+    assert 'soccerpredict_pipeline_runs_total{status="failed"} 1.0' in facade_text
+    assert "soccerpredict_pipeline_last_success_timestamp_seconds 1.723788e+09" in facade_text
+    assert "soccerpredict_predictions_last_refresh_timestamp_seconds 1.723788e+09" in facade_text  # 2024-08-16T06:00Z
 
 
 # --- predictor ----------------------------------------------------------------------------------------------
@@ -234,10 +234,10 @@ def test_predictor_metrics_pass_promtool(predictor_text: str) -> None:
 
 def test_predictor_exposes_its_metrics(predictor_text: str) -> None:
     assert with_samples(predictor_text) >= PREDICTOR
-    assert 'model_info{model="soccer-1x2",service="predictor",version="2"} 1.0' in predictor_text
-    assert 'model_eval_rps{model="champion",test_seasons="2324"} 0.197' in predictor_text
-    assert 'model_calibration_error{model="market",test_seasons="2324"} 0.015' in predictor_text
-    assert 'model_champion_promoted_timestamp_seconds{model="soccer-1x2"} 1.723788e+09' in predictor_text
+    assert 'soccerpredict_model_info{model="soccer-1x2",service="predictor",version="2"} 1.0' in predictor_text
+    assert 'soccerpredict_model_eval_rps{model="champion",test_seasons="2324"} 0.197' in predictor_text
+    assert 'soccerpredict_model_calibration_error{model="market",test_seasons="2324"} 0.015' in predictor_text
+    assert 'soccerpredict_model_champion_promoted_timestamp_seconds{model="soccer-1x2"} 1.723788e+09' in predictor_text
     assert "request_predict_seconds" in predictor_text  # kserve's own metrics share the registry
 
 
@@ -261,9 +261,9 @@ def worker_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     served = serve_metrics(app, 0, addr="127.0.0.1", interval=0.1)
     try:
         url = f"http://127.0.0.1:{served.port}/metrics"
-        assert eventually(lambda: 'async_queue_depth{queue="ml"} 3.0' in httpx.get(url).text, timeout=15.0), httpx.get(
-            url
-        ).text
+        assert eventually(
+            lambda: 'soccerpredict_async_queue_depth{queue="ml"} 3.0' in httpx.get(url).text, timeout=15.0
+        ), httpx.get(url).text
         yield httpx.get(url).text
     finally:
         served.stop()
@@ -275,7 +275,7 @@ def test_worker_metrics_pass_promtool(worker_text: str) -> None:
 
 def test_worker_exposes_its_metrics(worker_text: str) -> None:
     assert with_samples(worker_text) >= WORKER
-    assert 'async_queue_depth{queue="api"} 0.0' in worker_text
+    assert 'soccerpredict_async_queue_depth{queue="api"} 0.0' in worker_text
     for state in ("success", "failure", "retry"):
         assert f'state="{state}"' in worker_text, state
 

@@ -271,8 +271,8 @@ def test_match_ids_use_the_snapshot_and_the_cache(served: Served, cache: redis.R
     assert all(0 < cache.ttl(f"predict:{m}:{version}") <= 600 for m in ids)
     second = outputs(httpx.post(f"{served.base}/v2/models/{MODEL}/infer", json=match_body(*ids)))
     assert second["probabilities"]["data"] == pytest.approx(first["probabilities"]["data"], abs=1e-6)
-    assert metric(served, "prediction_cache_hits_total", service="predictor") >= 2
-    assert metric(served, "model_info", service="predictor", model=MODEL, version=version) == 1
+    assert metric(served, "soccerpredict_prediction_cache_hits_total", service="predictor") >= 2
+    assert metric(served, "soccerpredict_model_info", service="predictor", model=MODEL, version=version) == 1
 
 
 def test_tritonclient_json_mode_needs_no_content_type(served: Served) -> None:
@@ -391,4 +391,4 @@ def test_hot_swap_under_load(served: Served, cache: redis.Redis) -> None:
     assert set(versions[:switch]) == {old} and set(versions[switch:]) == {new}, "one switch, never back"
     wait_for(lambda: not cache.exists(*(f"predict:{m}:{old}" for m in served.match_ids)), 10, "old cache keys to go")
     assert served.version() == new
-    assert metric(served, "model_swaps_total") == 1
+    assert metric(served, "soccerpredict_model_swaps_total") == 1

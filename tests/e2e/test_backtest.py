@@ -17,7 +17,7 @@ from soccerpredict.data.db import create_db_engine, migrate
 from soccerpredict.data.ingest import ingest_football_data, plan_football_data
 from soccerpredict.data.repository import load_match_frame
 from soccerpredict.errors import ModelError
-from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
+from soccerpredict.models.study import StudyConfig, StudyProgress, render_study_markdown, run_study
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,23 @@ def test_report_names_goals_baselines_and_every_division_season(sample_frame: pd
     assert "Command: `soccerpredict backtest --seasons 2324`" in text
 
 
+def test_progress_counts_each_forecasters_test_seasons(sample_frame: pd.DataFrame) -> None:
+    steps: list[StudyProgress] = []
+    config = StudyConfig(seasons=("2324", "2223"), tracks=("stats_only",), model="logreg", n_boot=20, tune_trials=1)
+    result = run_study(sample_frame, config, progress=steps.append)
+
+    walked = [s for s in steps if s.step == "walk_forward"]
+    assert [s.forecaster for s in walked if s.done == 0] == list(result.predictions)  # each starts once, in order
+    for name in result.predictions:
+        mine = [(s.season, s.done, s.total) for s in walked if s.forecaster == name]
+        assert mine == [(None, 0, 2), ("2223", 1, 2), ("2324", 2, 2)], name  # oldest test season first
+    tunes = [(s.forecaster, s.season, s.done, s.total) for s in steps if s.step == "tune"]
+    assert tunes == [("model:stats_only", "2223", 0, 2), ("model:stats_only", "2324", 1, 2)]
+    order = [s.step for s in steps]
+    assert order[0] == "features" and order[-1] == "compare"
+    assert [s.forecaster for s in steps if s.step == "importance"] == ["model:stats_only"]
+
+
 def test_season_weights_change_only_the_model(sample_frame: pd.DataFrame) -> None:
     base = StudyConfig(seasons=("2324",), tracks=("stats_only",), model="logreg", n_boot=50)
     plain = run_study(sample_frame, base)
@@ -102,6 +119,9 @@ def test_cli_writes_the_report(sample_dir: Path, tmp_path: Path, monkeypatch: py
     assert printed == {**json.loads((out / "goals.json").read_text()), "report": str(out / "backtest.md")}
     assert [goal["track"] for goal in printed["goals"]] == ["stats_only", "market_aware"]
     assert "matches from the database" in result.stderr
+    # One bar per forecaster over the test seasons, on stderr: the last state shows each one done.
+    for forecaster in ("model:stats_only", "model:market_aware", "climatology", "elo_logit"):
+        assert re.search(rf"{re.escape(forecaster)} 2324 .* 1/1", result.stderr), forecaster
     plots = {
         "rps_diff_by_season.png",
         "rps_diff_by_season.csv",

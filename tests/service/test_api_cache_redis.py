@@ -74,9 +74,9 @@ def test_miss_then_hit(tmp_path: Path, fake: FakeV2Predictor, match: str, redis_
         assert {k: v for k, v in first.items() if k != "source"} == {k: v for k, v in second.items() if k != "source"}
         assert fake.infer_calls == 1
         assert 0 < db.ttl(key) <= TTL
-        assert registry.get_sample_value("prediction_cache_hits_total", {"service": "api"}) == 1
-        assert registry.get_sample_value("prediction_cache_misses_total", {"service": "api"}) == 1
-        assert registry.get_sample_value("predictions_total", {"source": "cache"}) == 1
+        assert registry.get_sample_value("soccerpredict_prediction_cache_hits_total", {"service": "api"}) == 1
+        assert registry.get_sample_value("soccerpredict_prediction_cache_misses_total", {"service": "api"}) == 1
+        assert registry.get_sample_value("soccerpredict_predictions_total", {"source": "cache"}) == 1
     finally:
         db.delete(key)
 
@@ -119,7 +119,7 @@ def test_redis_down_still_predicts_and_counts_cache_errors(tmp_path: Path, fake:
         ready = client.get("/health/ready").json()
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert {r.json()["source"] for r in responses} == {"model"}
-    assert registry.get_sample_value("prediction_cache_errors_total", {"service": "api"}) >= 3
+    assert registry.get_sample_value("soccerpredict_prediction_cache_errors_total", {"service": "api"}) >= 3
     assert (ready["status"], ready["checks"]["cache"]) == ("ready", "down")  # Redis is optional for readiness
 
 
@@ -146,6 +146,6 @@ def test_the_in_process_tier_answers_repeats_without_reading_redis(
         # Redis now holds other numbers: the repeat did not read it.
         assert (from_memory["source"], from_memory["p_away"]) == ("cache", 0.15)
         assert fake.infer_calls == 1
-        assert registry.get_sample_value("prediction_cache_hits_total", {"service": "api"}) == 1
+        assert registry.get_sample_value("soccerpredict_prediction_cache_hits_total", {"service": "api"}) == 1
     finally:
         db.delete(key)

@@ -66,7 +66,10 @@ def _run(app: Celery, name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def _successes() -> float:
-    return REGISTRY.get_sample_value("async_jobs_total", {"task": TASK_PREDICT_MATCHES, "state": "success"}) or 0.0
+    return (
+        REGISTRY.get_sample_value("soccerpredict_async_jobs_total", {"task": TASK_PREDICT_MATCHES, "state": "success"})
+        or 0.0
+    )
 
 
 def test_predict_matches_returns_probabilities(app: Celery) -> None:

@@ -54,7 +54,7 @@ def test_submit_returns_a_task_id_and_the_job_is_queued(embedded: TestClient, re
     status = embedded.get(f"/monitoring/task_status/{task_id}", headers=HEADERS).json()
     assert (status["status"], status["state"], status["result"]) == ("queued", "SUBMITTED", None)
     submitted = {"task": TASK_PREDICT_MATCHES, "state": "submitted"}
-    assert registry.get_sample_value("async_jobs_total", submitted) == 1
+    assert registry.get_sample_value("soccerpredict_async_jobs_total", submitted) == 1
 
 
 def test_done_and_failed_states_are_reported(embedded: TestClient) -> None:
@@ -136,7 +136,10 @@ def test_broker_down_is_a_fast_503_and_sync_predictions_still_work(
         assert response.status_code == 503
         assert "the task queue is unavailable, the job was not queued" in response.json()["detail"]
         assert client.get(f"/predict/{MATCH}", headers=HEADERS).status_code == 200
-    assert registry.get_sample_value("async_jobs_total", {"task": TASK_PREDICT_MATCHES, "state": "rejected"}) == 1
+    assert (
+        registry.get_sample_value("soccerpredict_async_jobs_total", {"task": TASK_PREDICT_MATCHES, "state": "rejected"})
+        == 1
+    )
 
 
 def test_result_backend_down_is_503(tmp_path: Path, registry: CollectorRegistry) -> None:

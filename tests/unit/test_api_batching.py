@@ -186,8 +186,8 @@ def test_batch_sizes_are_observed() -> None:
         await asyncio.gather(*tasks)
 
     asyncio.run(scenario())
-    assert registry.get_sample_value("predictor_batch_rows_count") == 2
-    assert registry.get_sample_value("predictor_batch_rows_sum") == 3
+    assert registry.get_sample_value("soccerpredict_predictor_batch_rows_count") == 2
+    assert registry.get_sample_value("soccerpredict_predictor_batch_rows_sum") == 3
 
 
 @pytest.mark.parametrize(("max_batch", "max_in_flight"), [(0, 1), (1, 0)])

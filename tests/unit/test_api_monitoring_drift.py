@@ -97,37 +97,37 @@ def test_html_report_is_served_as_html(client: TestClient, store: ObjectStore) -
 
 def test_loading_a_summary_sets_the_drift_gauges(client: TestClient, store: ObjectStore) -> None:
     publish(store, SUMMARY)
-    assert eventually(lambda: samples(client, "model_feature_drift_score"))
-    assert samples(client, "model_feature_drift_score") == {
+    assert eventually(lambda: samples(client, "soccerpredict_model_feature_drift_score"))
+    assert samples(client, "soccerpredict_model_feature_drift_score") == {
         (("feature", "elo_diff"), ("method", "K-S p_value")): 0.012,
         (("feature", "rest_days_diff"), ("method", "Wasserstein distance (normed)")): 0.04,
     }
-    assert samples(client, "model_feature_drifted") == {
+    assert samples(client, "soccerpredict_model_feature_drifted") == {
         (("feature", "elo_diff"),): 1.0,
         (("feature", "rest_days_diff"),): 0.0,
     }
-    assert samples(client, "model_drifted_features_share") == {(): 0.5}
+    assert samples(client, "soccerpredict_model_drifted_features_share") == {(): 0.5}
 
     # A new summary replaces the series: features that left it disappear.
     features: list[dict[str, Any]] = SUMMARY["features"]  # type: ignore[assignment]
     newer = {**SUMMARY, "drifted_share": 0.0, "features": [{**features[1], "score": 0.01}]}
     store.write_json(DRIFT_SUMMARY_KEY, newer)
-    assert eventually(lambda: samples(client, "model_drifted_features_share") == {(): 0.0})
-    assert samples(client, "model_feature_drift_score") == {
+    assert eventually(lambda: samples(client, "soccerpredict_model_drifted_features_share") == {(): 0.0})
+    assert samples(client, "soccerpredict_model_feature_drift_score") == {
         (("feature", "rest_days_diff"), ("method", "Wasserstein distance (normed)")): 0.01
     }
 
 
 def test_a_broken_publish_keeps_the_last_summary_and_gauges(client: TestClient, store: ObjectStore) -> None:
     publish(store, SUMMARY)
-    assert eventually(lambda: samples(client, "model_drifted_features_share") == {(): 0.5})
+    assert eventually(lambda: samples(client, "soccerpredict_model_drifted_features_share") == {(): 0.5})
     published = client.app.state.services.precomputed.drift  # type: ignore[attr-defined]
     store.write_bytes(DRIFT_SUMMARY_KEY, b"{not json")
     broken = store.info(DRIFT_SUMMARY_KEY)
     # Wait until a poll has read and rejected the broken summary: only then does "still 0.5" prove anything.
     assert eventually(lambda: published.rejected == (broken.version, broken.size))
     assert client.get("/monitoring/drift", headers=HEADERS).json()["drifted_share"] == 0.5
-    assert samples(client, "model_drifted_features_share") == {(): 0.5}
+    assert samples(client, "soccerpredict_model_drifted_features_share") == {(): 0.5}
 
 
 def test_the_real_evidently_summary_round_trips(client: TestClient, store: ObjectStore) -> None:
@@ -146,10 +146,12 @@ def test_the_real_evidently_summary_round_trips(client: TestClient, store: Objec
     for row in features.values():
         assert {"score", "method", "threshold", "drifted"} <= set(row)
     assert features["elo_diff"]["drifted"] is True
-    assert eventually(lambda: samples(client, "model_feature_drifted").get((("feature", "elo_diff"),)) == 1.0)
-    scores = samples(client, "model_feature_drift_score")
+    assert eventually(
+        lambda: samples(client, "soccerpredict_model_feature_drifted").get((("feature", "elo_diff"),)) == 1.0
+    )
+    scores = samples(client, "soccerpredict_model_feature_drift_score")
     assert {dict(labels)["feature"] for labels in scores} == {"elo_diff", "rest_days_diff"}
-    assert samples(client, "model_drifted_features_share") == {(): result.drifted_share}
+    assert samples(client, "soccerpredict_model_drifted_features_share") == {(): result.drifted_share}
     report = client.get("/monitoring/drift/report", headers=HEADERS)
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert "<html" in report.text.lower()

@@ -118,7 +118,7 @@ def test_a_new_version_replaces_the_old_one(
     assert client.get("/predict/predictions/", headers=HEADERS).json()["published_version"] != first
     # When batch inference produced the predictions in service (their features_as_of, UTC), not when they loaded.
     produced = pd.Timestamp("2024-08-15 06:00", tz="UTC").timestamp()
-    assert registry.get_sample_value("predictions_last_refresh_timestamp_seconds") == produced
+    assert registry.get_sample_value("soccerpredict_predictions_last_refresh_timestamp_seconds") == produced
 
 
 def test_requests_never_wait_for_a_reload(client: TestClient, store: ObjectStore) -> None:

@@ -81,7 +81,7 @@ def test_predictor_down_is_503_with_detail(down: TestClient, down_registry: Coll
     response = down.get(f"/predict/{MATCH}", headers=HEADERS)
     assert response.status_code == 503
     assert "unreachable" in response.json()["detail"]
-    assert down_registry.get_sample_value("predictor_errors_total", {"reason": "unreachable"}) >= 1
+    assert down_registry.get_sample_value("soccerpredict_predictor_errors_total", {"reason": "unreachable"}) >= 1
 
 
 def test_predictor_timeout_is_504_with_detail(client: TestClient, fake: FakeV2Predictor) -> None:
@@ -146,12 +146,12 @@ def test_http_metrics_use_route_templates(client: TestClient, registry: Collecto
     client.get("/predict/E0-20240817-nobody-noone", headers=HEADERS)
     client.get("/no/such/path")
     labels = {"service": "api", "route": "/predict/{match_id}", "method": "GET"}
-    assert registry.get_sample_value("http_requests_total", {**labels, "status": "200"}) == 1
-    assert registry.get_sample_value("http_requests_total", {**labels, "status": "404"}) == 1
-    assert registry.get_sample_value("http_request_duration_seconds_count", labels) == 2
+    assert registry.get_sample_value("soccerpredict_http_requests_total", {**labels, "status": "200"}) == 1
+    assert registry.get_sample_value("soccerpredict_http_requests_total", {**labels, "status": "404"}) == 1
+    assert registry.get_sample_value("soccerpredict_http_request_duration_seconds_count", labels) == 2
     unmatched = {"service": "api", "route": "<unmatched>", "method": "GET", "status": "404"}
-    assert registry.get_sample_value("http_requests_total", unmatched) == 1
-    assert registry.get_sample_value("predictions_total", {"source": "model"}) == 1
+    assert registry.get_sample_value("soccerpredict_http_requests_total", unmatched) == 1
+    assert registry.get_sample_value("soccerpredict_predictions_total", {"source": "model"}) == 1
     text = client.get("/metrics").text
     assert "nobody" not in text  # match ids never become label values
     assert 'route="/predict/{match_id}"' in text

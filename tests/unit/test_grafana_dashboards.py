@@ -27,23 +27,23 @@ BUILTIN_SERIES = frozenset({"up"})
 #: What each dashboard must show (by the metric it is computed from).
 REQUIRED = {
     "serving.json": {
-        "http_requests_total",
-        "http_request_duration_seconds_bucket",
-        "prediction_cache_hits_total",
-        "prediction_cache_misses_total",
-        "prediction_cache_errors_total",
-        "predictor_errors_total",
-        "async_jobs_total",
-        "async_queue_depth",
-        "model_info",
+        "soccerpredict_http_requests_total",
+        "soccerpredict_http_request_duration_seconds_bucket",
+        "soccerpredict_prediction_cache_hits_total",
+        "soccerpredict_prediction_cache_misses_total",
+        "soccerpredict_prediction_cache_errors_total",
+        "soccerpredict_predictor_errors_total",
+        "soccerpredict_async_jobs_total",
+        "soccerpredict_async_queue_depth",
+        "soccerpredict_model_info",
     },
     "model-quality.json": {
-        "model_eval_rps",
-        "model_calibration_error",
-        "model_feature_drift_score",
-        "model_drifted_features_share",
-        "model_champion_promoted_timestamp_seconds",
-        "pipeline_runs_total",
+        "soccerpredict_model_eval_rps",
+        "soccerpredict_model_calibration_error",
+        "soccerpredict_model_feature_drift_score",
+        "soccerpredict_model_drifted_features_share",
+        "soccerpredict_model_champion_promoted_timestamp_seconds",
+        "soccerpredict_pipeline_runs_total",
     },
 }
 
@@ -129,8 +129,10 @@ def test_dashboard_shows_what_it_is_for(name: str) -> None:
 def test_every_metric_of_the_table_is_on_a_dashboard() -> None:
     shown = set().union(*(used_metrics(name) for name in TITLES))
     for spec in METRICS:
-        series = {spec.name} | ({f"{spec.name}_bucket", f"{spec.name}_count"} if spec.kind == "histogram" else set())
-        assert series & shown, f"{spec.name} is on no dashboard"
+        series = {spec.exported} | (
+            {f"{spec.exported}_bucket", f"{spec.exported}_count"} if spec.kind == "histogram" else set()
+        )
+        assert series & shown, f"{spec.exported} is on no dashboard"
 
 
 def test_dashboard_provider_loads_the_folder() -> None:

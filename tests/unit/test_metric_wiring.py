@@ -84,35 +84,45 @@ def test_record_drift_reads_the_stage_summary(metrics: Metrics, registry: Collec
         ],
     }  # fmt: skip
     record_drift(metrics, summary)
-    assert value(registry, "model_feature_drift_score", feature="elo_diff", method="K-S p_value") == 0.01
-    assert series(registry, "model_feature_drifted") == {(("feature", "elo_diff"),): 1.0, (("feature", "rest"),): 0.0}
-    assert value(registry, "model_drifted_features_share") == 0.5
+    assert value(registry, "soccerpredict_model_feature_drift_score", feature="elo_diff", method="K-S p_value") == 0.01
+    assert series(registry, "soccerpredict_model_feature_drifted") == {
+        (("feature", "elo_diff"),): 1.0,
+        (("feature", "rest"),): 0.0,
+    }
+    assert value(registry, "soccerpredict_model_drifted_features_share") == 0.5
     record_drift(metrics, {"features": {"rest": {"score": 0.3, "method": "psi", "drifted": True}}})
-    assert series(registry, "model_feature_drift_score") == {(("feature", "rest"), ("method", "psi")): 0.3}
-    assert value(registry, "model_drifted_features_share") == 1.0  # computed from the flags when not given
+    assert series(registry, "soccerpredict_model_feature_drift_score") == {
+        (("feature", "rest"), ("method", "psi")): 0.3
+    }
+    assert (
+        value(registry, "soccerpredict_model_drifted_features_share") == 1.0
+    )  # computed from the flags when not given
 
 
 def test_record_evaluation_labels_the_model_champion(metrics: Metrics, registry: CollectorRegistry) -> None:
     record_evaluation(metrics, EVALUATION)
-    assert series(registry, "model_eval_rps") == {
+    assert series(registry, "soccerpredict_model_eval_rps") == {
         (("model", "champion"), ("test_seasons", "2223,2324")): 0.1971,
         (("model", "market"), ("test_seasons", "2223,2324")): 0.1952,
         (("model", "climatology"), ("test_seasons", "2223,2324")): 0.2231,
     }
-    assert value(registry, "model_calibration_error", model="champion", test_seasons="2223,2324") == 0.021
+    assert value(registry, "soccerpredict_model_calibration_error", model="champion", test_seasons="2223,2324") == 0.021
     record_evaluation(metrics, None)
-    assert series(registry, "model_eval_rps") == {} and series(registry, "model_calibration_error") == {}
+    assert (
+        series(registry, "soccerpredict_model_eval_rps") == {}
+        and series(registry, "soccerpredict_model_calibration_error") == {}
+    )
 
 
 def test_record_pipeline_runs_counts_only_new_runs(metrics: Metrics, registry: CollectorRegistry) -> None:
     seen: dict[str, int] = {}
     record_pipeline_runs(metrics, {"runs": {"success": 3, "failed": 1}, "last_success": 200.0}, seen)
-    assert value(registry, "pipeline_runs_total", status="success") == 3
-    assert value(registry, "pipeline_last_success_timestamp_seconds") == 200.0
+    assert value(registry, "soccerpredict_pipeline_runs_total", status="success") == 3
+    assert value(registry, "soccerpredict_pipeline_last_success_timestamp_seconds") == 200.0
     record_pipeline_runs(metrics, {"runs": {"success": 3, "failed": 2}, "last_failure": 300.0}, seen)
     record_pipeline_runs(metrics, {"runs": {"success": 3, "failed": 2}}, seen)  # the same record again
-    assert value(registry, "pipeline_runs_total", status="failed") == 2
-    assert value(registry, "pipeline_last_failure_timestamp_seconds") == 300.0
+    assert value(registry, "soccerpredict_pipeline_runs_total", status="failed") == 2
+    assert value(registry, "soccerpredict_pipeline_last_failure_timestamp_seconds") == 300.0
 
 
 def test_run_record_keeps_counts_and_the_last_run(tmp_path: Path) -> None:
@@ -209,9 +219,9 @@ def test_precomputed_service_exports_predictions_age_and_pipeline_runs(
     record_run(store, "success", stage="monitor_drift", now=100.0)
     service = PrecomputedService(store, metrics=metrics)
     asyncio.run(service.refresh())
-    assert value(registry, "predictions_last_refresh_timestamp_seconds") == 1_723_788_000.0
-    assert value(registry, "pipeline_runs_total", status="success") == 1
-    assert value(registry, "pipeline_last_success_timestamp_seconds") == 100.0
+    assert value(registry, "soccerpredict_predictions_last_refresh_timestamp_seconds") == 1_723_788_000.0
+    assert value(registry, "soccerpredict_pipeline_runs_total", status="success") == 1
+    assert value(registry, "soccerpredict_pipeline_last_success_timestamp_seconds") == 100.0
 
     record_run(store, "failed", stage="tune_xgb", now=200.0)
     record_run(store, "failed", stage="tune_xgb", now=300.0)
@@ -219,9 +229,9 @@ def test_precomputed_service_exports_predictions_age_and_pipeline_runs(
     later = runs.stat().st_mtime_ns + 1_000_000_000
     os.utime(runs, ns=(later, later))  # a new version for certain, however coarse the file system's clock
     asyncio.run(service.refresh())
-    assert value(registry, "pipeline_runs_total", status="failed") == 2
-    assert value(registry, "pipeline_runs_total", status="success") == 1
-    assert value(registry, "pipeline_last_failure_timestamp_seconds") == 300.0
+    assert value(registry, "soccerpredict_pipeline_runs_total", status="failed") == 2
+    assert value(registry, "soccerpredict_pipeline_runs_total", status="success") == 1
+    assert value(registry, "soccerpredict_pipeline_last_failure_timestamp_seconds") == 300.0
 
 
 def test_predictions_without_a_production_time_count_from_their_load(
@@ -233,7 +243,7 @@ def test_predictions_without_a_production_time_count_from_their_load(
     store.write_parquet(PREDICTIONS_KEY, pd.DataFrame({"match_id": ["a"], "date": pd.to_datetime(["2024-08-17"])}))
     before = time.time()
     asyncio.run(PrecomputedService(store, metrics=metrics).refresh())
-    assert (value(registry, "predictions_last_refresh_timestamp_seconds") or 0) >= before
+    assert (value(registry, "soccerpredict_predictions_last_refresh_timestamp_seconds") or 0) >= before
 
 
 # --- the predictor: the champion's age and evaluation ------------------------------------------------------
@@ -265,12 +275,12 @@ def test_champion_swaps_set_its_age_and_evaluation(metrics: Metrics, registry: C
     loader = Loader()
     watcher = ChampionWatcher(loader, metrics=metrics)
     assert asyncio.run(watcher.refresh())
-    assert value(registry, "model_champion_promoted_timestamp_seconds", model="soccer-1x2") == 1000.0
-    assert value(registry, "model_eval_rps", model="champion", test_seasons="2223,2324") == 0.1971
+    assert value(registry, "soccerpredict_model_champion_promoted_timestamp_seconds", model="soccer-1x2") == 1000.0
+    assert value(registry, "soccerpredict_model_eval_rps", model="champion", test_seasons="2223,2324") == 0.1971
     loader.alias = "2"  # a version without a report or a promotion time: no stale numbers stay
     assert asyncio.run(watcher.refresh())
-    assert series(registry, "model_champion_promoted_timestamp_seconds") == {}
-    assert series(registry, "model_eval_rps") == {}
+    assert series(registry, "soccerpredict_model_champion_promoted_timestamp_seconds") == {}
+    assert series(registry, "soccerpredict_model_eval_rps") == {}
 
 
 def test_mlflow_loader_reads_the_evaluation_and_the_promotion_time(
@@ -329,7 +339,7 @@ def test_queue_sampler_sets_the_depth_of_each_queue(
         app.send_task(TASK_PREDICT_MATCHES, args=[["m"]])
     app.send_task(TASK_INVALIDATE_CACHE)
     assert sampler.sample() == {"ml": 2, "api": 1}
-    assert series(registry, "async_queue_depth") == {(("queue", "ml"),): 2.0, (("queue", "api"),): 1.0}
+    assert series(registry, "soccerpredict_async_queue_depth") == {(("queue", "ml"),): 2.0, (("queue", "api"),): 1.0}
 
 
 def test_queue_sampler_survives_a_dead_broker(
@@ -381,6 +391,9 @@ def test_worker_command_serves_metrics_only_when_a_port_is_set(tmp_path: Path) -
     assert served is not None
     try:
         text = httpx.get(f"http://127.0.0.1:{served.port}/metrics").text
-        assert "# TYPE async_queue_depth gauge" in text and "# TYPE async_jobs_total counter" in text
+        assert (
+            "# TYPE soccerpredict_async_queue_depth gauge" in text
+            and "# TYPE soccerpredict_async_jobs_total counter" in text
+        )
     finally:
         served.stop()

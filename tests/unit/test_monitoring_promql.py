@@ -10,17 +10,21 @@ from soccerpredict.monitoring.promql import promql_metric_names
 @pytest.mark.parametrize(
     ("expr", "names"),
     [
-        ("http_requests_total", {"http_requests_total"}),
-        ('sum by (route) (rate(http_requests_total{status=~"5.."}[5m]))', {"http_requests_total"}),
+        ("soccerpredict_http_requests_total", {"soccerpredict_http_requests_total"}),
         (
-            'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="api"}[5m])))',
-            {"http_request_duration_seconds_bucket"},
+            'sum by (route) (rate(soccerpredict_http_requests_total{status=~"5.."}[5m]))',
+            {"soccerpredict_http_requests_total"},
+        ),
+        (
+            "histogram_quantile(0.99, sum by (le) "
+            '(rate(soccerpredict_http_request_duration_seconds_bucket{job="api"}[5m])))',
+            {"soccerpredict_http_request_duration_seconds_bucket"},
         ),
         ('up{job="soccer-predictor"} == 0 or absent(up{job="soccer-predictor"})', {"up"}),
-        ("max(model_drifted_features_share) > 0.5", {"model_drifted_features_share"}),
+        ("max(soccerpredict_model_drifted_features_share) > 0.5", {"soccerpredict_model_drifted_features_share"}),
         (
-            "time() - max(predictions_last_refresh_timestamp_seconds) > 2 * 86400",
-            {"predictions_last_refresh_timestamp_seconds"},
+            "time() - max(soccerpredict_predictions_last_refresh_timestamp_seconds) > 2 * 86400",
+            {"soccerpredict_predictions_last_refresh_timestamp_seconds"},
         ),
         # Recording-rule names have colons; durations and keywords are not names.
         (
@@ -50,16 +54,16 @@ def test_promql_metric_names(expr: str, names: set[str]) -> None:
 
 def test_multiline_rule_expressions() -> None:
     expr = """
-      sum by (service) (rate(prediction_cache_errors_total[10m]))
+      sum by (service) (rate(soccerpredict_prediction_cache_errors_total[10m]))
       /
       (
-        sum by (service) (rate(prediction_cache_hits_total[10m]))
-        + sum by (service) (rate(prediction_cache_misses_total[10m]))
+        sum by (service) (rate(soccerpredict_prediction_cache_hits_total[10m]))
+        + sum by (service) (rate(soccerpredict_prediction_cache_misses_total[10m]))
       )
       > 0.1
     """
     assert promql_metric_names(expr) == {
-        "prediction_cache_errors_total",
-        "prediction_cache_hits_total",
-        "prediction_cache_misses_total",
+        "soccerpredict_prediction_cache_errors_total",
+        "soccerpredict_prediction_cache_hits_total",
+        "soccerpredict_prediction_cache_misses_total",
     }

@@ -34,7 +34,7 @@ def good_answers() -> dict[tuple[str, str], tuple[int, Any]]:
         ("GET", "/monitoring/model"): (200, {"name": "soccer-1x2", "version": "7", "alias": "champion"}),
         ("GET", "/monitoring/drift"): (200, {"drifted_share": 0.0, "features": [{"feature": "elo_diff"}]}),
         ("GET", "/monitoring/drift/report"): (200, "<html><body>report</body></html>"),
-        ("GET", "/metrics"): (200, "# TYPE http_requests_total counter\n"),
+        ("GET", "/metrics"): (200, "# TYPE soccerpredict_http_requests_total counter\n"),
         ("GET", "/openapi.json"): (200, {"openapi": "3.1.0", "paths": {"/predict/{match_id}": {}}}),
         ("GET", "/v2/health/ready"): (200, {"ready": True}),
         ("GET", "/v2/models/soccer-1x2"): (200, {"name": "soccer-1x2", "versions": ["7"]}),
@@ -97,6 +97,12 @@ def test_no_cards_is_fine_on_a_sample_without_fixtures() -> None:
         ),
         ("model in service", ("GET", "/monitoring/model"), (200, {"name": "soccer-1x2", "version": None}), "version"),
         ("drift report (HTML)", ("GET", "/monitoring/drift/report"), (200, "oops"), "no '<html'"),
+        (
+            "Prometheus metrics",  # the names before issue #17, without the application's prefix
+            ("GET", "/metrics"),
+            (200, "# TYPE http_requests_total counter\n"),
+            "no '# TYPE soccerpredict_http_requests_total counter'",
+        ),
         (
             "async job done",
             ("GET", "/monitoring/task_status/t1"),

@@ -43,7 +43,7 @@ class MissBatcher:
         timeout: seconds one request may wait in all, queue included.
         max_batch: most match ids in one call (1: no batching, one call per miss).
         max_in_flight: most predictor calls open at once.
-        metrics: the facade's metrics (``predictor_batch_rows`` is observed per call) or None.
+        metrics: the facade's metrics (``soccerpredict_predictor_batch_rows`` is observed per call) or None.
     """
 
     def __init__(
