@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.synced
 
-.PHONY: help install services system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin
+.PHONY: help install services system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin mutate
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,10 +69,15 @@ pin: $(STAMP)  ## name the image this source builds in the manifests, the Airflo
 	$(BIN)/python -m soccerpredict.image --pin
 	$(BIN)/soccerpredict pipeline compile
 
+mutate: $(STAMP)  ## mutation testing of the core rules (mutmut, [tool.mutmut] in pyproject.toml): docs/mutation.md
+	$(UV) sync --frozen --python 3.11 --group mutation --inexact --quiet
+	@start=$$(date +%s); $(BIN)/mutmut run; code=$$?; \
+	  $(BIN)/python tools/mutation_report.py --seconds $$(( $$(date +%s) - start )) --out docs/mutation.md; exit $$code
+
 bench: $(STAMP)  ## every benchmark (needs ../shared/data and PostgreSQL/Redis; results: docs/benchmarks.md)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_features.py
 	$(BIN)/python bench/bench_predictor.py
 
 clean:  ## remove local state (.soccerpredict) and caches, keep .venv
-	rm -rf .soccerpredict .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf .soccerpredict .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants
