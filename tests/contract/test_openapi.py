@@ -103,6 +103,17 @@ def test_every_route_has_a_summary_and_a_described_success(spec: dict[str, Any],
     assert operation["responses"][success[0]]["content"]
 
 
+def test_routes_with_parameters_or_a_body_document_the_bounded_422(spec: dict[str, Any]) -> None:
+    for (method, path), operation in _operations(spec).items():
+        takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
+        assert ("422" in operation["responses"]) == takes_input, (method, path)
+        if takes_input:
+            media = operation["responses"]["422"]["content"]["application/json"]
+            assert media["schema"]["$ref"] == "#/components/schemas/ValidationErrorResponse"
+            assert media["example"]["detail"], (method, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"], "FastAPI's generic 422 is still documented"
+
+
 def test_protected_routes_declare_the_api_key_and_the_401_header(spec: dict[str, Any]) -> None:
     scheme = spec["components"]["securitySchemes"]["ApiKey"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-API-Key")
@@ -117,7 +128,7 @@ def test_every_response_model_carries_examples(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     ours = [
         "Prediction", "TaskAccepted", "TaskStatus", "PredictionPage", "PrecomputedPrediction", "Card",
-        "DriftSummary", "ModelInfo", "Liveness", "Readiness", "ErrorResponse",
+        "DriftSummary", "ModelInfo", "Liveness", "Readiness", "ErrorResponse", "ValidationErrorResponse",
     ]  # fmt: skip
     for name in ours:
         schema = schemas[name]

@@ -255,3 +255,23 @@ def test_every_documented_status_is_answered_by_some_request(spec: dict[str, Any
     }
     assert documented - seen == set(), "documented but never provoked here: a route that cannot answer it, or a gap"
     assert seen - documented == set()
+
+
+#: The request behind each route's documented 422 example.
+VALIDATION_EXAMPLE_REQUESTS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+    ("get", "/predict/{match_id}"): ("/predict/-x", {}),
+    ("get", "/predict/precomputed/{match_id}"): ("/predict/precomputed/-x", {}),
+    ("get", "/predict/predictions/"): ("/predict/predictions/?limit=501", {}),
+    ("post", "/predict/async/"): ("/predict/async/", {"json": [MATCH, "-bad"]}),
+    ("get", "/monitoring/task_status/{task_id}"): ("/monitoring/task_status/not_an_id", {}),
+}
+
+
+def test_each_422_example_is_what_the_route_answers(facades: dict[str, Facade], spec: dict[str, Any]) -> None:
+    with_422 = {(m, r) for r, ops in spec["paths"].items() for m, op in ops.items() if "422" in op["responses"]}
+    assert with_422 == set(VALIDATION_EXAMPLE_REQUESTS)
+    client = facades["published"].client
+    for (method, route), (url, kwargs) in VALIDATION_EXAMPLE_REQUESTS.items():
+        example = spec["paths"][route][method]["responses"]["422"]["content"]["application/json"]["example"]
+        response = client.request(method.upper(), url, headers=AUTH, **kwargs)
+        assert (response.status_code, response.json()) == (422, example), route

@@ -14,10 +14,19 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from serving.api.limits import TOO_LARGE_RESPONSE
-from serving.api.schemas import ErrorResponse
+from serving.api.schemas import ErrorResponse, ValidationErrorResponse
 from serving.api.services import Services
 
-__all__ = ["ServicesDep", "error_responses", "example_of", "get_services", "operation_id", "success_response"]
+__all__ = [
+    "ServicesDep",
+    "error_responses",
+    "example_of",
+    "get_services",
+    "operation_id",
+    "pattern_error",
+    "success_response",
+    "validation_response",
+]
 
 _DESCRIPTIONS: Final = {
     status.HTTP_400_BAD_REQUEST: (
@@ -86,6 +95,31 @@ def success_response(description: str, example: Any, code: int = status.HTTP_200
     example against it.
     """
     return {code: {"description": description, "content": {"application/json": {"example": example}}}}
+
+
+def pattern_error(loc: list[str | int], value: str, pattern: str) -> dict[str, Any]:
+    """The validation error of a string that does not match its pattern, as the 422 lists it (for examples)."""
+    return {
+        "type": "string_pattern_mismatch",
+        "loc": loc,
+        "msg": f"String should match pattern '{pattern}'",
+        "input": value,
+        "ctx": {"pattern": pattern},
+    }
+
+
+def validation_response(*errors: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entry of the 422 of a route with parameters or a body; ``errors`` make its example.
+
+    It replaces FastAPI's generic one: the facade's handler (serving/api/validation.py) bounds what it echoes.
+    """
+    return {
+        status.HTTP_422_UNPROCESSABLE_CONTENT: {
+            "model": ValidationErrorResponse,
+            "description": "A parameter or the body is invalid; `detail` says which and why.",
+            "content": {"application/json": {"example": {"detail": list(errors)}}},
+        }
+    }
 
 
 async def get_services(request: Request) -> Services:

@@ -13,7 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import HTMLResponse, Response
 
 from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
-from serving.api.routers import ServicesDep, error_responses, example_of, success_response
+from serving.api.routers import (
+    ServicesDep,
+    error_responses,
+    example_of,
+    pattern_error,
+    success_response,
+    validation_response,
+)
 from serving.api.routers.predict import snapshot_or_503
 from serving.api.schemas import DriftSummary, ModelInfo, TaskStatus, TensorSpec
 from serving.common.jobs import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
@@ -93,6 +100,7 @@ def _task_status(task_id: str, app: Celery, now: float | None = None) -> TaskSta
     responses={
         **success_response("Where the job stands (here: done, with its result).", example_of(TaskStatus)),
         **error_responses(404, 503, d404=UNKNOWN_TASK, d503="The result backend is unavailable."),
+        **validation_response(pattern_error(["path", "task_id"], "not_an_id", _TASK_ID_PATTERN)),
     },
 )
 async def get_task_status(

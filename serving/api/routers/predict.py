@@ -17,7 +17,14 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Respon
 from pydantic import StringConstraints
 
 from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
-from serving.api.routers import ServicesDep, error_responses, example_of, success_response
+from serving.api.routers import (
+    ServicesDep,
+    error_responses,
+    example_of,
+    pattern_error,
+    success_response,
+    validation_response,
+)
 from serving.api.schemas import (
     MATCH_ID_EXAMPLE,
     MATCH_ID_PATTERN,
@@ -27,6 +34,7 @@ from serving.api.schemas import (
     Prediction,
     PredictionPage,
     TaskAccepted,
+    ValidationErrorResponse,
 )
 from serving.api.services import Services
 from serving.api.services.precomputed import PublishedObject, Snapshot
@@ -48,6 +56,8 @@ router = APIRouter(
     dependencies=[Depends(require_api_key)],
     responses=UNAUTHORIZED_RESPONSE,
 )
+
+_BAD_MATCH_ID: Final = pattern_error(["path", "match_id"], "-x", MATCH_ID_PATTERN)
 
 MatchId = Annotated[
     str, Path(pattern=MATCH_ID_PATTERN, description="Match id as built by ingestion.", examples=[MATCH_ID_EXAMPLE])
@@ -74,6 +84,7 @@ def snapshot_or_503(obj: PublishedObject[Any], what: str = NOT_PUBLISHED) -> Sna
     responses={
         **success_response("One page of the published predictions.", example_of(PredictionPage)),
         **error_responses(503, d503=NOT_PUBLISHED),
+        **validation_response(example_of(ValidationErrorResponse)["detail"][0]),
     },
 )
 async def list_predictions(
@@ -102,6 +113,7 @@ async def list_predictions(
     responses={
         **success_response("The published prediction of the match.", example_of(PrecomputedPrediction)),
         **error_responses(404, 503, d404="The match is not in the published predictions."),
+        **validation_response(_BAD_MATCH_ID),
     },
 )
 async def get_precomputed_prediction(match_id: MatchId, services: ServicesDep) -> PrecomputedPrediction:
@@ -135,6 +147,7 @@ async def list_cards(services: ServicesDep) -> list[Card]:
     responses={
         **success_response("The job is queued.", example_of(TaskAccepted), status.HTTP_202_ACCEPTED),
         **error_responses(400, 503, d503="The task queue (broker) is unavailable."),
+        **validation_response(pattern_error(["body", 1], "-bad", MATCH_ID_PATTERN)),
     },
 )
 async def submit_async_job(
@@ -189,6 +202,7 @@ async def _submit(services: Services, match_ids: list[str]) -> str:
     responses={
         **success_response("The match's 1X2 probabilities.", example_of(Prediction)),
         **error_responses(404, 503, 504),
+        **validation_response(_BAD_MATCH_ID),
     },
 )
 async def predict_match(match_id: MatchId, services: ServicesDep) -> Response:
