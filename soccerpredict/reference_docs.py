@@ -39,15 +39,18 @@ def api_markdown(spec: dict[str, Any]) -> str:
         "Generated from the facade's OpenAPI document by `soccerpredict docs generate` (the raw document is",
         "[openapi.json](openapi.json)); the running facade serves it at `/openapi.json` and the interactive page",
         "at `/docs`. Endpoints under `/predict` and `/monitoring` need the `X-API-Key` header: without it they",
-        "answer `401` with `WWW-Authenticate: APIKey`.",
+        "answer `401` with `WWW-Authenticate: APIKey`. The operation id of each endpoint is the method name a client",
+        "generated from the document gets (`predict_match`, `list_cards`, ...).",
         "",
-        "| method | path | summary |",
-        "|---|---|---|",
+        "| method | path | operation id | summary |",
+        "|---|---|---|---|",
     ]
     operations = [
         (path, method, op) for path, item in spec["paths"].items() for method, op in item.items() if method in _METHODS
     ]
-    lines += [f"| {m.upper()} | `{p}` | {op.get('summary', '')} |" for p, m, op in operations]
+    lines += [
+        f"| {m.upper()} | `{p}` | `{op.get('operationId', '')}` | {op.get('summary', '')} |" for p, m, op in operations
+    ]
     for path, method, op in operations:
         lines += ["", f"## {method.upper()} `{path}`", ""]
         if op.get("description"):

@@ -22,7 +22,7 @@ import soccerpredict
 from serving.api.auth import ApiKeyChecker, ApiKeyGate
 from serving.api.limits import BodyLimit
 from serving.api.metrics import MetricsMiddleware, metrics_router
-from serving.api.routers import error_responses, health, monitoring, predict
+from serving.api.routers import error_responses, health, monitoring, operation_id, predict
 from serving.api.services import Services
 from serving.api.services.batching import MissBatcher
 from serving.api.services.precomputed import PrecomputedService
@@ -64,6 +64,7 @@ def create_app(
         version=soccerpredict.__version__,
         description="Football 1X2 predictions: live from the champion model, precomputed, or as async jobs.",
         openapi_tags=_TAGS,
+        generate_unique_id_function=operation_id,
         lifespan=_lifespan,
     )
     app.state.services = services

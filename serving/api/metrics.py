@@ -88,7 +88,7 @@ def metrics_router(registry: CollectorRegistry) -> APIRouter:
             }
         },
     )
-    async def metrics() -> Response:
+    async def get_metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -14,6 +14,7 @@ __all__ = [
     "Card",
     "DriftSummary",
     "ErrorResponse",
+    "FieldError",
     "IsoDate",
     "Liveness",
     "ModelInfo",
@@ -24,6 +25,7 @@ __all__ = [
     "TaskAccepted",
     "TaskStatus",
     "TensorSpec",
+    "ValidationErrorResponse",
 ]
 
 #: Match ids are built from a division, a date and team slugs ("E0-20240810-arsenal-wolves").
@@ -66,6 +68,42 @@ class ErrorResponse(BaseModel):
     """Every error the facade returns on purpose: one human-readable `detail`."""
 
     detail: str = Field(examples=["predictor unreachable at http://127.0.0.1:8080: connection refused"])
+
+
+class FieldError(BaseModel):
+    """One reason a request was refused: FastAPI's validation error, bounded (serving/api/validation.py)."""
+
+    type: str = Field(description="Pydantic's error type (string_pattern_mismatch, less_than_equal, …).")
+    loc: list[str | int] = Field(description="Where: path, query or body, then the parameter or item.")
+    msg: str
+    input: Any = Field(
+        default=None, description="The refused value; strings cut at 100 characters, lists and objects never echoed."
+    )
+    ctx: dict[str, Any] | None = Field(default=None, description="The constraint that failed (pattern, le, …).")
+
+
+class ValidationErrorResponse(BaseModel):
+    """The 422: what is wrong with the request, at most 20 errors (then a count of the rest)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "type": "less_than_equal",
+                            "loc": ["query", "limit"],
+                            "msg": "Input should be less than or equal to 500",
+                            "input": "501",
+                            "ctx": {"le": 500},
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    detail: list[FieldError]
 
 
 class Prediction(BaseModel):

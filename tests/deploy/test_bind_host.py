@@ -1,8 +1,8 @@
 """Servers bind loopback by default (SOCCER_BIND_HOST=127.0.0.1); every container that serves one says 0.0.0.0.
 
 A server on loopback inside a pod is unreachable from its Service and from Prometheus, so each workload running
-the predictor, a worker (its /metrics) or the facade must set the interface explicitly, in every overlay, and so
-must the project image for a plain ``docker run`` (issue #16, defect 1).
+the predictor, a worker (its /metrics), the facade or the web UI must set the interface explicitly, in every
+overlay, and so must the project image for a plain ``docker run`` (issue #16, defect 1).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def _server(container: Obj) -> str | None:
         return "predictor"
     if line[:3] == ["python", "-m", "serving.api"]:
         return "api"
+    if line[:3] == ["python", "-m", "serving.ui"]:
+        return "ui"
     if line[:1] == ["celery"] and "serving.worker" in line:
         return "worker"
     return None
@@ -51,7 +53,7 @@ def test_every_served_container_binds_all_interfaces(rendered: dict[str, list[Ob
                 assert args[args.index("--host") + 1] == "0.0.0.0", template.owner
             else:
                 assert env.get("SOCCER_BIND_HOST") == "0.0.0.0", f"{template.owner} binds loopback"
-    assert seen == {"predictor", "api", "worker"}
+    assert seen == {"predictor", "api", "worker", "ui"}
 
 
 def test_the_project_image_binds_all_interfaces() -> None:

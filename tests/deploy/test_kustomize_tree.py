@@ -118,10 +118,18 @@ def test_prod_overlay_scales_and_protects(rendered: dict[str, Objects]) -> None:
     assert predictor["minReplicas"] >= 2
     # Every scaled workload has a PodDisruptionBudget selecting its pods.
     pdbs = by_kind(objects, "PodDisruptionBudget")
-    assert set(pdbs) == {"soccer-api", "soccer-predictor", "soccer-worker-ml", "soccer-worker-api"}
+    assert set(pdbs) == {"soccer-api", "soccer-predictor", "soccer-worker-ml", "soccer-worker-api", "soccer-ui"}
+    assert by_kind(objects, "Deployment")["soccer-ui"]["spec"]["replicas"] >= 2
     ingress = by_kind(objects, "Ingress")
-    assert set(ingress) == {"soccer-api"}, "only the facade is public in prod"
-    assert ingress["soccer-api"]["spec"]["tls"][0]["hosts"] == [ingress["soccer-api"]["spec"]["rules"][0]["host"]]
+    assert set(ingress) == {"soccer-api", "soccer-ui"}, "only the facade and the web UI are public in prod"
+    api, ui = ingress["soccer-api"], ingress["soccer-ui"]
+    assert api["spec"]["tls"][0]["hosts"] == [api["spec"]["rules"][0]["host"]]
+    # The UI shares the facade's host and its certificate; one Certificate (cert-manager) per Secret.
+    assert ui["spec"]["rules"][0]["host"] == api["spec"]["rules"][0]["host"]
+    assert ui["spec"]["tls"] == api["spec"]["tls"]
+    assert "cert-manager.io/cluster-issuer" not in ui["metadata"]["annotations"]
+    # A Streamlit session lives in one pod: with two replicas each browser must come back to its own.
+    assert ui["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
     assert by_kind(objects, "ExternalSecret")
 
 

@@ -18,6 +18,8 @@ import pytest
 import yaml
 from workloads import PodTemplate, containers, find, pipeline_image, pod_templates, settings_env_names
 
+from soccerpredict.settings import Settings
+
 Obj = dict[str, Any]
 Objects = list[Obj]
 OVERLAYS = ["local", "prod"]
@@ -318,6 +320,36 @@ def test_commands_and_ports_match_the_code(rendered: dict[str, Objects]) -> None
         consumed |= set(args[args.index("-Q") + 1].split(","))
         assert int(env_of(worker)["SOCCER_WORKER_METRICS_PORT"]["value"]) in _ports(worker)
     assert consumed == queues == {"ml", "api"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_web_ui_serves_streamlit_and_calls_the_facade_with_its_own_key(
+    rendered: dict[str, Objects], overlay: str
+) -> None:
+    objects = rendered[overlay]
+    ui = _container(objects, "Deployment", "soccer-ui")
+    env = env_of(ui)
+    assert ui["command"] == ["python", "-m", "serving.ui"] and ui["image"] == pipeline_image()
+    port = int(env["SOCCER_UI_PORT"]["value"])
+    assert port == Settings().ui_port and {p["name"]: p["containerPort"] for p in ui["ports"]} == {"http": port}
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert ui[probe]["httpGet"] == {"path": "/_stcore/health", "port": "http"}, probe
+    # The facade through its Service, on the port the facade listens on.
+    url = urlparse(env["SOCCER_UI_API_URL"]["value"])
+    name, ns = url.hostname.split(".")[:2]  # type: ignore[union-attr]
+    service = find(objects, "Service", ns, name)
+    api = _container(objects, "Deployment", "soccer-api")
+    assert name == "soccer-api" and service is not None and url.scheme == "http"
+    assert url.port in {p["port"] for p in service["spec"]["ports"]} and url.port in _ports(api)
+    # Its own key and no other secret, no shared config: the UI holds nothing but the way to the facade.
+    secrets = {(e["name"], e["valueFrom"]["secretKeyRef"]["name"]) for e in ui["env"] if "valueFrom" in e}
+    assert secrets == {("SOCCER_UI_API_KEY", "soccer-ui-api-key")} and not ui.get("envFrom")
+    ingress = find(objects, "Ingress", APP_NAMESPACE, "soccer-ui")
+    assert ingress is not None
+    (path,) = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert (path["path"], path["pathType"], path["backend"]["service"]["name"]) == ("/", "Prefix", "soccer-ui")
+    facade = find(objects, "Ingress", APP_NAMESPACE, "soccer-api")
+    assert facade is not None and facade["spec"]["rules"][0]["host"] == ingress["spec"]["rules"][0]["host"]
 
 
 def test_predictor_url_is_kserves_service(rendered: dict[str, Objects]) -> None:

@@ -163,9 +163,11 @@ REQUIRED = [
     ("prometheus", "soccer-worker", 9808),
     ("prometheus", "alertmanager", 9093),
     ("grafana", "prometheus", 9090),
+    ("soccer-ui", "soccer-api", 8000),
 ]
 FROM_OTHER_NAMESPACES = [
     ("ingress-nginx", "soccer-api", 8000),
+    ("ingress-nginx", "soccer-ui", 8501),
     ("ingress-nginx", "grafana", 3000),
     ("ingress-nginx", "soccer-mlflow", 5000),
     ("airflow", "soccer-postgres", 5432),
@@ -189,6 +191,11 @@ DENIED = [
     ("grafana", "soccer-postgres", 5432),
     ("grafana", "soccer-api", 8000),
     ("soccer-minio-setup", "soccer-postgres", 5432),
+    ("soccer-ui", "soccer-predictor", 8080),
+    ("soccer-ui", "soccer-redis", 6379),
+    ("soccer-ui", "soccer-minio", 9000),
+    ("soccer-api", "soccer-ui", 8501),
+    ("prometheus", "soccer-ui", 8501),
 ]
 DENIED_FROM_OTHER_NAMESPACES = [
     ("ingress-nginx", "soccer-predictor", 8080),
@@ -200,6 +207,9 @@ DENIED_FROM_OTHER_NAMESPACES = [
     ("kubeflow", "soccer-api", 8000),
     ("default", "soccer-api", 8000),
     ("default", "soccer-postgres", 5432),
+    ("airflow", "soccer-ui", 8501),
+    ("kubeflow", "soccer-ui", 8501),
+    ("default", "soccer-ui", 8501),
 ]
 
 
@@ -303,3 +313,38 @@ def test_the_predictor_admits_only_the_facade_the_workers_and_the_scraper(
         if any(allowed(policies, c, s, port) for c in endpoints for s in pods["soccer-predictor"])
     }
     assert admitted == expected, f"port {port}: admitted {sorted(admitted)}"
+
+
+def _everyone(pods: dict[str, list[Endpoint]]) -> dict[str, list[Endpoint]]:
+    """Every pod of the system, a pod of each other namespace the tests know, and the internet, by name."""
+    clients = dict(pods)
+    namespaces = {ns for ns, _, _ in [*FROM_OTHER_NAMESPACES, *DENIED_FROM_OTHER_NAMESPACES]}
+    for namespace in sorted(namespaces | {"kube-system", "monitoring"}):
+        clients[f"a pod of {namespace}"] = [outside(namespace)]
+    clients["the internet"] = [INTERNET]
+    return clients
+
+
+def test_the_web_ui_reaches_only_the_facade(system: tuple[list[Obj], dict[str, list[Endpoint]]]) -> None:
+    policies, pods = system
+    reached = set()
+    for name, servers in _everyone(pods).items():
+        # Every port a server declares, and a few it does not: a rule without ports would open them all.
+        ports = {port for s in servers for port in s.ports.values()} | {80, 443, 8000, 8080, 9999}
+        for port in sorted(ports):
+            if any(allowed(policies, ui, s, port) for ui in pods["soccer-ui"] for s in servers):
+                reached.add((name, port))
+    assert reached == {("soccer-api", 8000)}, f"the UI reaches {sorted(reached)}"
+
+
+@pytest.mark.parametrize("port", [8501, 80, 8000, 9999])
+def test_only_the_ingress_controller_reaches_the_web_ui(
+    system: tuple[list[Obj], dict[str, list[Endpoint]]], port: int
+) -> None:
+    policies, pods = system
+    admitted = {
+        name
+        for name, clients in _everyone(pods).items()
+        if name != "soccer-ui" and any(allowed(policies, c, s, port) for c in clients for s in pods["soccer-ui"])
+    }
+    assert admitted == ({"a pod of ingress-nginx"} if port == 8501 else set()), f"port {port}: {sorted(admitted)}"

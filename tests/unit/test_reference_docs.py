@@ -24,6 +24,8 @@ def test_stage_reference_is_current() -> None:
 def test_api_reference_lists_every_route_of_the_facade() -> None:
     spec = openapi_spec()
     page = api_markdown(spec)
-    for path in spec["paths"]:
+    for path, operations in spec["paths"].items():
         assert f"`{path}`" in page
+        for operation in operations.values():
+            assert f"| `{operation['operationId']}` |" in page, "the method name of generated clients"
     assert "## GET `/predict/{match_id}`" in page

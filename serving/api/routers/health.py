@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from serving.api.routers import ServicesDep
+from serving.api.routers import ServicesDep, example_of, success_response
 from serving.api.schemas import Liveness, Readiness
 
 __all__ = ["router"]
@@ -13,7 +13,12 @@ __all__ = ["router"]
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health/live", summary="Liveness probe", response_model=Liveness)
+@router.get(
+    "/health/live",
+    summary="Liveness probe",
+    response_model=Liveness,
+    responses=success_response("The process answers.", example_of(Liveness)),
+)
 async def live() -> Liveness:
     """Always alive while the event loop runs."""
     return Liveness()
@@ -23,7 +28,14 @@ async def live() -> Liveness:
     "/health/ready",
     summary="Readiness probe",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "A required dependency (the predictor) is not ready."}},
+    responses={
+        **success_response("The predictor is ready; the other checks are informational.", example_of(Readiness)),
+        503: {
+            "model": Readiness,
+            "description": "A required dependency (the predictor) is not ready.",
+            "content": {"application/json": {"example": example_of(Readiness, 1)}},
+        },
+    },
 )
 async def ready(services: ServicesDep) -> Readiness | JSONResponse:
     """Ready when the predictor reports its model ready; cache and precomputed state are informational.

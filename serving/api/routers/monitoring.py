@@ -13,7 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import HTMLResponse, Response
 
 from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
-from serving.api.routers import ServicesDep, error_responses
+from serving.api.routers import (
+    ServicesDep,
+    error_responses,
+    example_of,
+    pattern_error,
+    success_response,
+    validation_response,
+)
 from serving.api.routers.predict import snapshot_or_503
 from serving.api.schemas import DriftSummary, ModelInfo, TaskStatus, TensorSpec
 from serving.common.jobs import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
@@ -90,9 +97,13 @@ def _task_status(task_id: str, app: Celery, now: float | None = None) -> TaskSta
     "/monitoring/task_status/{task_id}",
     summary="Status of an async job",
     response_model=TaskStatus,
-    responses=error_responses(404, 503, d404=UNKNOWN_TASK, d503="The result backend is unavailable."),
+    responses={
+        **success_response("Where the job stands (here: done, with its result).", example_of(TaskStatus)),
+        **error_responses(404, 503, d404=UNKNOWN_TASK, d503="The result backend is unavailable."),
+        **validation_response(pattern_error(["path", "task_id"], "not_an_id", _TASK_ID_PATTERN)),
+    },
 )
-async def task_status(
+async def get_task_status(
     task_id: Annotated[str, Path(pattern=_TASK_ID_PATTERN, examples=["5f0c6f0e-8a44-4f43-9d43-3f1d1c1b2a11"])],
     services: ServicesDep,
 ) -> TaskStatus:
@@ -113,9 +124,12 @@ async def task_status(
     "/monitoring/drift",
     summary="Latest drift summary",
     response_model=DriftSummary,
-    responses=error_responses(503, d503=NO_DRIFT),
+    responses={
+        **success_response("The drift summary, as published.", example_of(DriftSummary)),
+        **error_responses(503, d503=NO_DRIFT),
+    },
 )
-async def drift(services: ServicesDep) -> DriftSummary:
+async def get_drift(services: ServicesDep) -> DriftSummary:
     """The Evidently drift summary written by the ``monitor_drift`` stage."""
     data = snapshot_or_503(services.precomputed.drift, NO_DRIFT).data
     return DriftSummary.model_validate(data if isinstance(data, dict) else {"summary": data})
@@ -135,7 +149,7 @@ async def drift(services: ServicesDep) -> DriftSummary:
         **error_responses(503, d503=NO_DRIFT),
     },
 )
-async def drift_report(services: ServicesDep) -> HTMLResponse:
+async def get_drift_report(services: ServicesDep) -> HTMLResponse:
     """The Evidently HTML report, as published."""
     return HTMLResponse(snapshot_or_503(services.precomputed.drift_report, NO_DRIFT).data)
 
@@ -144,9 +158,12 @@ async def drift_report(services: ServicesDep) -> HTMLResponse:
     "/monitoring/model",
     summary="The model being served",
     response_model=ModelInfo,
-    responses=error_responses(503, 504),
+    responses={
+        **success_response("The served model and its v2 tensors.", example_of(ModelInfo)),
+        **error_responses(503, 504),
+    },
 )
-async def model(services: ServicesDep) -> ModelInfo:
+async def get_model(services: ServicesDep) -> ModelInfo:
     """Name, version and alias of the served model, from the predictor's v2 metadata."""
     meta = await services.predictor.metadata()
     return ModelInfo(

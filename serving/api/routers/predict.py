@@ -17,7 +17,14 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Respon
 from pydantic import StringConstraints
 
 from serving.api.auth import UNAUTHORIZED_RESPONSE, require_api_key
-from serving.api.routers import ServicesDep, error_responses
+from serving.api.routers import (
+    ServicesDep,
+    error_responses,
+    example_of,
+    pattern_error,
+    success_response,
+    validation_response,
+)
 from serving.api.schemas import (
     MATCH_ID_EXAMPLE,
     MATCH_ID_PATTERN,
@@ -27,6 +34,7 @@ from serving.api.schemas import (
     Prediction,
     PredictionPage,
     TaskAccepted,
+    ValidationErrorResponse,
 )
 from serving.api.services import Services
 from serving.api.services.precomputed import PublishedObject, Snapshot
@@ -48,6 +56,8 @@ router = APIRouter(
     dependencies=[Depends(require_api_key)],
     responses=UNAUTHORIZED_RESPONSE,
 )
+
+_BAD_MATCH_ID: Final = pattern_error(["path", "match_id"], "-x", MATCH_ID_PATTERN)
 
 MatchId = Annotated[
     str, Path(pattern=MATCH_ID_PATTERN, description="Match id as built by ingestion.", examples=[MATCH_ID_EXAMPLE])
@@ -71,7 +81,11 @@ def snapshot_or_503(obj: PublishedObject[Any], what: str = NOT_PUBLISHED) -> Sna
     "/predict/predictions/",
     summary="Precomputed predictions (paginated)",
     response_model=PredictionPage,
-    responses=error_responses(503, d503=NOT_PUBLISHED),
+    responses={
+        **success_response("One page of the published predictions.", example_of(PredictionPage)),
+        **error_responses(503, d503=NOT_PUBLISHED),
+        **validation_response(example_of(ValidationErrorResponse)["detail"][0]),
+    },
 )
 async def list_predictions(
     services: ServicesDep,
@@ -96,9 +110,13 @@ async def list_predictions(
     "/predict/precomputed/{match_id}",
     summary="Precomputed prediction of one match",
     response_model=PrecomputedPrediction,
-    responses=error_responses(404, 503, d404="The match is not in the published predictions."),
+    responses={
+        **success_response("The published prediction of the match.", example_of(PrecomputedPrediction)),
+        **error_responses(404, 503, d404="The match is not in the published predictions."),
+        **validation_response(_BAD_MATCH_ID),
+    },
 )
-async def precomputed_prediction(match_id: MatchId, services: ServicesDep) -> PrecomputedPrediction:
+async def get_precomputed_prediction(match_id: MatchId, services: ServicesDep) -> PrecomputedPrediction:
     """The batch prediction of one match, as published by the pipeline."""
     row = snapshot_or_503(services.precomputed.predictions).data.by_id.get(match_id)
     if row is None:
@@ -110,9 +128,12 @@ async def precomputed_prediction(match_id: MatchId, services: ServicesDep) -> Pr
     "/predict/cards/",
     summary="Prediction cards",
     response_model=list[Card],
-    responses=error_responses(503, d503=NOT_PUBLISHED),
+    responses={
+        **success_response("Every published card.", [example_of(Card)]),
+        **error_responses(503, d503=NOT_PUBLISHED),
+    },
 )
-async def cards(services: ServicesDep) -> list[Card]:
+async def list_cards(services: ServicesDep) -> list[Card]:
     """Prediction cards (teams, kickoff, probabilities, market comparison) as published by the pipeline."""
     data = snapshot_or_503(services.precomputed.cards, "no prediction cards published yet, run the pipeline").data
     return [Card.model_validate(card) for card in data]
@@ -123,9 +144,13 @@ async def cards(services: ServicesDep) -> list[Card]:
     summary="Queue predictions for many matches",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TaskAccepted,
-    responses=error_responses(400, 503, d503="The task queue (broker) is unavailable."),
+    responses={
+        **success_response("The job is queued.", example_of(TaskAccepted), status.HTTP_202_ACCEPTED),
+        **error_responses(400, 503, d503="The task queue (broker) is unavailable."),
+        **validation_response(pattern_error(["body", 1], "-bad", MATCH_ID_PATTERN)),
+    },
 )
-async def predict_async(
+async def submit_async_job(
     services: ServicesDep,
     match_ids: Annotated[
         list[Annotated[str, StringConstraints(pattern=MATCH_ID_PATTERN)]],
@@ -174,9 +199,13 @@ async def _submit(services: Services, match_ids: list[str]) -> str:
     "/predict/{match_id}",
     summary="Predict one match",
     response_model=Prediction,
-    responses=error_responses(404, 503, 504),
+    responses={
+        **success_response("The match's 1X2 probabilities.", example_of(Prediction)),
+        **error_responses(404, 503, 504),
+        **validation_response(_BAD_MATCH_ID),
+    },
 )
-async def predict(match_id: MatchId, services: ServicesDep) -> Response:
+async def predict_match(match_id: MatchId, services: ServicesDep) -> Response:
     """1X2 probabilities from the Redis cache, else from the predictor (then cached)."""
     start = time.perf_counter()
     version = services.predictor.model_version
