@@ -140,7 +140,7 @@ def stop_process(process: subprocess.Popen[Any], *, grace: float) -> None:
 
 @dataclass
 class LocalStack:
-    """Start, wait for and stop the three serving processes.
+    """Start, wait for and stop the serving processes: predictor, facade, worker and, with ``ui_port``, the web UI.
 
     Args:
         env: the ``SOCCER_*`` variables every process gets (on top of this process's environment).
@@ -154,6 +154,7 @@ class LocalStack:
     api_port: int
     log_max_bytes: int | None = None
     log_backups: int | None = None
+    ui_port: int | None = None
     services: list[_Service] = field(default_factory=list)
 
     @property
@@ -166,8 +167,13 @@ class LocalStack:
         """Base URL of the facade."""
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def ui_url(self) -> str | None:
+        """Base URL of the web UI, or None when this stack runs without it."""
+        return None if self.ui_port is None else f"http://127.0.0.1:{self.ui_port}"
+
     def start(self, *, timeout: float = 120.0) -> None:
-        """Start the predictor, then the facade and the worker; return when all three are ready."""
+        """Start the predictor, then the facade and the worker (and the web UI with ``ui_port``); return when ready."""
         self.logs.mkdir(parents=True, exist_ok=True)
         python = sys.executable
         self._spawn("predictor", [python, "-m", "serving.predictor"])
@@ -186,6 +192,11 @@ class LocalStack:
         self._spawn("worker", worker)
         self._wait_http("api", f"{self.api_url}/health/ready", timeout)
         self._wait_log("worker", "ready.", timeout)
+        if self.ui_port is not None:
+            # The web UI calls the facade only; its key comes with env (SOCCER_UI_API_KEY), never in a page.
+            ui_env = {"SOCCER_UI_PORT": str(self.ui_port), "SOCCER_UI_API_URL": self.api_url}
+            self._spawn("ui", [python, "-m", "serving.ui"], extra_env=ui_env)
+            self._wait_http("ui", f"{self.ui_url}/_stcore/health", timeout)
 
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL after 10 s), newest first."""
@@ -201,9 +212,9 @@ class LocalStack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, name: str, command: list[str], *, extra_env: Mapping[str, str] | None = None) -> None:
         service = _Service(name, command, self.logs / f"{name}.log")
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self.env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
         max_bytes, backups = self._rotation()
         service.log.write_bytes(b"")  # a fresh log per start, as before
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -349,10 +360,12 @@ def check_endpoints(
     *,
     timeout: float = 60.0,
     transport: httpx.BaseTransport | None = None,
+    ui_url: str | None = None,
 ) -> list[Check]:
     """Call every endpoint of the facade and the predictor once and judge each answer: its status and its body.
 
     The match used is the first of the published predictions, so the check needs a finished pipeline run.
+    With ``ui_url``, the web UI's health endpoint and its page are checked too.
     """
     headers = {"X-API-Key": api_key}
     checks: list[Check] = []
@@ -421,6 +434,9 @@ def check_endpoints(
         call("OpenAPI document", "GET", f"{api_url}/openapi.json", judge=_field("paths"))
         call("predictor v2 health", "GET", f"{predictor_url}/v2/health/ready", judge=_field("ready", True))
         call("predictor v2 metadata", "GET", f"{predictor_url}/v2/models/{MODEL_NAME}", judge=_field("versions"))
+        if ui_url is not None:
+            call("web UI health", "GET", f"{ui_url}/_stcore/health", judge=_contains("ok"))
+            call("web UI page", "GET", f"{ui_url}/", judge=_contains("<html"))
     return checks
 
 

@@ -893,15 +893,18 @@ def _demo_serve(settings: Settings, champion: str, *, api_key: str, check: bool)
 
     predictor_port = free_port(None if check else settings.predictor_port)
     api_port = free_port(None if check else settings.api_port)
+    ui_port = free_port(None if check else settings.ui_port)
     env = {
         "SOCCER_HOME": str(settings.home_dir),
         "SOCCER_API_KEYS": json.dumps([api_key]),
         "SOCCER_PREDICTOR_PORT": str(predictor_port),
         "SOCCER_PREDICTOR_URL": f"http://127.0.0.1:{predictor_port}",
         "SOCCER_API_PORT": str(api_port),
+        "SOCCER_UI_API_KEY": api_key,
         "MLFLOW_TRACKING_URI": settings.tracking_uri,
     }
-    stack = LocalStack(env=env, logs=settings.home_dir / "logs", predictor_port=predictor_port, api_port=api_port)
+    logs = settings.home_dir / "logs"
+    stack = LocalStack(env=env, logs=logs, predictor_port=predictor_port, api_port=api_port, ui_port=ui_port)
     console.rule(f"serving champion v{champion}")
     with stack:
         try:
@@ -909,6 +912,7 @@ def _demo_serve(settings: Settings, champion: str, *, api_key: str, check: bool)
         except ServingError as exc:
             raise _fail(str(exc)) from exc
         base, key = stack.api_url, api_key
+        console.print(f"web UI (Streamlit):     {stack.ui_url}")
         console.print(f"facade (FastAPI):       {base}/docs   metrics: {base}/metrics")
         console.print(f"predictor (KServe v2):  {stack.predictor_url}/v2/models/soccer-1x2")
         console.print(f"API key for local use:  {key}   logs: {settings.home_dir / 'logs'}")
@@ -920,7 +924,7 @@ def _demo_serve(settings: Settings, champion: str, *, api_key: str, check: bool)
             f"{base}/predict/async/"
         )
         if check:
-            checks = check_endpoints(stack.api_url, stack.predictor_url, key)
+            checks = check_endpoints(stack.api_url, stack.predictor_url, key, ui_url=stack.ui_url)
             table = Table(title="demo --check: every endpoint once")
             for column in ("", "endpoint", "status", "answer"):
                 table.add_column(column, overflow="fold")

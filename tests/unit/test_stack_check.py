@@ -120,3 +120,19 @@ def test_a_200_with_the_wrong_body_fails_its_check(
     assert [n for n, c in checks.items() if not c.ok] == same_route
     assert checks[name].status == answer[0]
     assert problem in checks[name].detail
+
+
+def test_the_web_ui_is_checked_when_the_stack_runs_it() -> None:
+    answers = good_answers()
+    answers[("GET", "/_stcore/health")] = (200, "ok")
+    answers[("GET", "/")] = (200, "<!doctype html><html><head><title>Streamlit</title></head></html>")
+    checks = {
+        c.name: c for c in check_endpoints(API, PREDICTOR, KEY, transport=transport(answers), ui_url="http://ui.test")
+    }
+    assert checks["web UI health"].ok and checks["web UI page"].ok and len(checks) == 20
+
+    answers[("GET", "/_stcore/health")] = (503, "unhealthy")
+    checks = {
+        c.name: c for c in check_endpoints(API, PREDICTOR, KEY, transport=transport(answers), ui_url="http://ui.test")
+    }
+    assert [n for n, c in checks.items() if not c.ok] == ["web UI health"]
