@@ -467,3 +467,19 @@ def test_grafana_provisioning_matches_the_deployment(rendered: dict[str, Objects
     assert _mount_path(objects, "Deployment", "grafana", "grafana-dashboard-providers") == (
         "/etc/grafana/provisioning/dashboards"
     )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_python_dash_m_runs_a_module_of_this_source(rendered: dict[str, Objects], overlay: str) -> None:
+    """A manifest's ``python -m X`` names a package of the repository with a ``__main__`` (or a module of it)."""
+    started: set[str] = set()
+    for template in pod_templates(rendered[overlay]):
+        for container in containers(template.spec):
+            line = [*(container.get("command") or []), *(container.get("args") or [])]
+            if line[:2] == ["python", "-m"]:
+                started.add(line[2])
+    own = {m for m in started if m.split(".")[0] in {"serving", "soccerpredict", "components", "pipelines"}}
+    assert {"serving.api", "serving.ui", "serving.predictor"} <= own, sorted(started)
+    for module in sorted(own):
+        path = kt.REPO.joinpath(*module.split("."))
+        assert (path / "__main__.py").is_file() or path.with_suffix(".py").is_file(), f"python -m {module}: no module"
