@@ -126,20 +126,33 @@ def test_response_gets_an_id_when_the_request_has_none() -> None:
     assert body["id"]
 
 
+OUTPUTS = [
+    {"name": "probabilities", "datatype": "FP32", "shape": [-1, 3]},
+    {"name": "model_version", "datatype": "BYTES", "shape": [-1]},
+]
+
+
 def test_metadata_publishes_the_feature_order_and_version() -> None:
-    meta = model_metadata("soccer-1x2", Champion("3", FEATURES, estimator=None))
-    assert meta["versions"] == ["3"]
-    assert meta["inputs"] == [
-        {"name": "features", "datatype": "FP32", "shape": [-1, 4]},
-        {"name": "match_id", "datatype": "BYTES", "shape": [-1]},
-    ]
-    assert meta["outputs"] == [
-        {"name": "probabilities", "datatype": "FP32", "shape": [-1, 3]},
-        {"name": "model_version", "datatype": "BYTES", "shape": [-1]},
-    ]
-    assert meta["parameters"]["feature_names"].split(",") == list(FEATURES)
-    assert meta["parameters"]["probability_columns"] == "p_home,p_draw,p_away"
-    assert "alias" not in meta["parameters"]  # loaded by no alias: the predictor does not claim one
+    """The whole document, key by key: a renamed or dropped key is a broken client (found by `make mutate`)."""
+    meta = model_metadata("soccer-1x2", Champion("3", FEATURES, estimator=None, engine="treelite-gtil"))
+    assert meta == {
+        "name": "soccer-1x2",
+        "versions": ["3"],
+        "platform": "mlflow_sklearn",
+        "inputs": [
+            {"name": "features", "datatype": "FP32", "shape": [-1, 4]},
+            {"name": "match_id", "datatype": "BYTES", "shape": [-1]},
+        ],
+        "outputs": OUTPUTS,
+        "parameters": {
+            "ready": True,
+            "model_version": "3",
+            "n_features": 4,
+            "feature_names": ",".join(FEATURES),
+            "probability_columns": "p_home,p_draw,p_away",
+            "engine": "treelite-gtil",
+        },  # no "alias": loaded by no alias, the predictor does not claim one
+    }
 
 
 def test_metadata_publishes_the_alias_the_champion_was_loaded_under() -> None:
@@ -149,5 +162,14 @@ def test_metadata_publishes_the_alias_the_champion_was_loaded_under() -> None:
 
 def test_metadata_without_a_champion_says_why() -> None:
     meta = model_metadata("soccer-1x2", None, "no model version has the alias yet")
-    assert meta["versions"] == []
-    assert meta["parameters"] == {"ready": False, "reason": "no model version has the alias yet"}
+    assert meta == {
+        "name": "soccer-1x2",
+        "versions": [],
+        "platform": "",
+        "inputs": [  # the feature count is not known without a model
+            {"name": "features", "datatype": "FP32", "shape": [-1, -1]},
+            {"name": "match_id", "datatype": "BYTES", "shape": [-1]},
+        ],
+        "outputs": OUTPUTS,
+        "parameters": {"ready": False, "reason": "no model version has the alias yet"},
+    }
