@@ -135,3 +135,33 @@ def test_empty_frame_gives_empty_features() -> None:
     out = EloRatings().fit(frame).transform(frame)
     assert out.empty
     assert list(out.columns) == list(ELO_COLUMNS)
+
+
+def test_an_away_win_moves_the_ratings_the_other_way() -> None:
+    frame = _frame([(0, "A", "B", 0, 2), (1, "A", "B", None, None)])
+    out = EloRatings(**PLAIN).fit(frame).transform(frame)
+    delta = 20 * 1.5 * (0 - _expected(1500, 1500, 100))  # the home side scored 0: it loses its expectation
+    assert out.loc[1, "home_elo"] == pytest.approx(1500 + delta) and delta < 0
+    assert out.loc[1, "away_elo"] == pytest.approx(1500 - delta)
+
+
+def test_the_default_parameters_by_hand() -> None:
+    """The defaults are the product's settings (conf/ does not override them): k 15, home advantage 60,
+    newcomers 50 below their division's level, 100 per tier, the level following its matches at rate 0.01,
+    a fifth of the way back to the level each season."""
+    rows = [
+        (0, "A", "B", 1, 0, "2324", "E0"),
+        (1, "C", "A", None, None, "2324", "E0"),  # C new after day 0: the E0 level has moved
+        (1, "D", "E", None, None, "2324", "E1"),  # E1 had no match: its level is still 1400
+        (300, "A", "B", None, None, "2425", "E0"),  # a new season: A and B regress towards the level
+    ]
+    out = EloRatings().fit(_frame(rows)).transform(_frame(rows))
+    delta = 15 * (1 - _expected(1450, 1450, 60))
+    level = 1500 + 0.01 * (1450 - 1500)  # the mean of A and B before their match, 1450
+    assert out.loc[0, ["home_elo", "away_elo"]].tolist() == [1450.0, 1450.0]
+    assert out.loc[1, "home_elo"] == pytest.approx(level - 50)
+    assert out.loc[1, "away_elo"] == pytest.approx(1450 + delta)
+    assert out.loc[2, ["home_elo", "away_elo"]].tolist() == [1350.0, 1350.0]
+    a, b = 1450 + delta, 1450 - delta
+    assert out.loc[3, "home_elo"] == pytest.approx(a - 0.2 * (a - level))
+    assert out.loc[3, "away_elo"] == pytest.approx(b - 0.2 * (b - level))
