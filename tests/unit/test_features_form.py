@@ -94,10 +94,13 @@ def test_away_side_perspective_cards_and_corners() -> None:
     frame = _frame(
         [
             {"day": 0, "home": "A", "away": "B", "hg": 0, "ag": 2, "home_corners": 7, "away_corners": 3}
-            | {"home_yellow": 1, "home_red": 0, "away_yellow": 2, "away_red": 1},
+            | {"home_yellow": 1, "home_red": 1, "away_yellow": 2, "away_red": 1},
             {"day": 3, "home": "C", "away": "B"},
+            {"day": 3, "home": "D", "away": "A"},
         ]
     )
+    home_side = FormFeatures().fit(frame).transform(frame).iloc[2]
+    assert home_side["form_away_cards_last5"] == 2.0  # A, the home side of day 0: a yellow and a red
     out = FormFeatures().fit(frame).transform(frame).iloc[1]
     assert out["form_away_goals_for_last5"] == 2.0
     assert out["form_away_points_last5"] == 3.0
@@ -147,3 +150,7 @@ def test_ewm_matches_pandas(halflife: float) -> None:
     out = FormFeatures(ewm_halflife=halflife).fit(frame).transform(frame).iloc[-1]
     against = pd.Series(GOALS_AGAINST, dtype=float).ewm(halflife=halflife).mean().iloc[-1]
     assert out["form_home_goals_against_ewm"] == pytest.approx(against)
+    # Shots recorded from day 6 only: the missing matches keep their place in time but carry no weight,
+    # as pandas' ewm does with NaN (ignore_na=False).
+    shots = pd.Series([np.nan] * 6 + [10.0 + d for d in range(6, 12)])
+    assert out["form_home_shots_for_ewm"] == pytest.approx(shots.ewm(halflife=halflife).mean().iloc[-1])

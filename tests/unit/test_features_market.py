@@ -34,6 +34,12 @@ def test_overround() -> None:
     assert overround(GOLDEN_ODDS) == pytest.approx(1 / 2.7 + 1 / 2.3 + 1 / 4.4 - 1)
 
 
+def test_overround_is_per_book() -> None:
+    books = np.array([[2.7, 2.3, 4.4], [2.0, 3.5, 4.0], [1.5, 4.0, 7.0]])
+    assert overround(books) == pytest.approx([overround(row) for row in books])
+    assert overround(books)[1] == pytest.approx(1 / 2.0 + 1 / 3.5 + 1 / 4.0 - 1)
+
+
 def _shin_reference(odds: np.ndarray) -> np.ndarray:
     implied = 1 / odds
     booksum = implied.sum()
