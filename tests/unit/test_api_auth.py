@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from api_doubles import StubPredictor
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from serving.api import auth
 from serving.api.app import create_app
@@ -109,3 +111,59 @@ def test_non_ascii_keys_do_not_crash_the_compare() -> None:
     checker = ApiKeyChecker([auth.SecretStr("clé-ünïcode")])
     assert checker.accepts("clé-ünïcode")
     assert not checker.accepts("cle-unicode")
+
+
+# --- The gate itself, as ASGI: it must refuse before the app (and so before anything reads the body). -------
+
+
+def _run_gate(
+    path: str, *, key: str | None = None, root_path: str = "", kind: str = "http", keys: list[str] = KEYS
+) -> tuple[bool, list]:
+    """Call ApiKeyGate once; (whether the app behind it ran, the messages the gate sent)."""
+    reached: list[bool] = []
+    sent: list[dict] = []
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        reached.append(True)
+
+    async def receive() -> dict:
+        raise AssertionError("the gate read the request body")
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    headers = [] if key is None else [(b"x-api-key", key.encode("latin-1"))]
+    scope = {"type": kind, "path": root_path + path, "root_path": root_path, "headers": headers, "method": "POST"}
+    gate = auth.ApiKeyGate(app, checker=ApiKeyChecker([SecretStr(k) for k in keys]))
+    asyncio.run(gate(scope, receive, send))
+    return bool(reached), sent
+
+
+@pytest.mark.parametrize("path", ["/predict", "/predict/E0-20240817-arsenal-wolves", "/monitoring/model"])
+@pytest.mark.parametrize("root_path", ["", "/soccer"])
+def test_the_gate_answers_401_without_reaching_the_app_or_reading_the_body(path: str, root_path: str) -> None:
+    for key in (None, "nope"):
+        reached, sent = _run_gate(path, key=key, root_path=root_path)
+        assert not reached
+        assert sent[0]["status"] == 401 and (b"www-authenticate", b"APIKey") in sent[0]["headers"]
+
+
+@pytest.mark.parametrize("path", ["/predict/x", "/monitoring/drift"])
+def test_the_gate_lets_an_accepted_key_through(path: str) -> None:
+    assert _run_gate(path, key=KEYS[1]) == (True, [])
+    assert _run_gate(path, key=KEYS[0], root_path="/soccer") == (True, [])
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/metrics", "/predictions", "/monitoringx", "/docs"])
+def test_the_gate_leaves_unprotected_paths_and_lookalikes_to_the_app(path: str) -> None:
+    assert _run_gate(path) == (True, [])
+
+
+def test_the_gate_leaves_lifespan_and_websocket_scopes_alone() -> None:
+    assert _run_gate("/predict/x", kind="lifespan") == (True, [])
+    assert _run_gate("/predict/x", kind="websocket") == (True, [])
+
+
+def test_a_non_ascii_key_is_read_as_starlette_reads_it() -> None:
+    # Header bytes are latin-1 to Starlette; the gate must decode them the same way or refuse a valid key.
+    assert _run_gate("/predict/x", key="clé-0123456789", keys=[*KEYS, "clé-0123456789"]) == (True, [])
