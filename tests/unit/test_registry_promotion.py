@@ -23,7 +23,13 @@ from soccerpredict.errors import RegistryError
 from soccerpredict.models.metrics import per_row_rps
 from soccerpredict.params import EvaluateParams
 from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
-from soccerpredict.registry.promotion import alias_version, decide_champion, list_versions, set_alias
+from soccerpredict.registry.promotion import (
+    alias_version,
+    decide_champion,
+    list_versions,
+    reject_version,
+    set_alias,
+)
 
 N_TRAIN, N_TEST = 4000, 3000
 
@@ -145,6 +151,25 @@ def test_registry_keeps_the_champion_and_humans_can_reject_or_force(
     assert shown.exit_code == 0 and "weakened" in shown.output
     with pytest.raises(RegistryError, match="no version 99"):
         set_alias(ALIAS_CHAMPION, "99")
+
+
+def test_rejecting_takes_the_candidate_alias_off_only_its_own_version(
+    models, registry_uri: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    strong, weak, x_test, _ = models
+    use_tracking(registry_uri)
+    v1, v2, v3 = (_register(m, x_test, tmp_path, n) for m, n in ((strong, "one"), (weak, "two"), (weak, "three")))
+    set_alias(ALIAS_CHAMPION, v1)
+    set_alias(ALIAS_CANDIDATE, v2)
+    reject_version(v3, "")  # not the candidate: the candidate alias stays where it is
+    assert alias_version(ALIAS_CANDIDATE) == v2
+    reject_version(v2, "drifted")
+    assert alias_version(ALIAS_CANDIDATE) is None and alias_version(ALIAS_CHAMPION) == v1
+    with pytest.raises(RegistryError, match=f"version {v1} is the champion: it is tagged rejected"):
+        reject_version(v1, "bad data")
+    assert alias_version(ALIAS_CHAMPION) == v1  # a rejected champion serves until another replaces it
+    listed = {row["version"]: row["rejected"] for row in list_versions(registry_uri)}
+    assert listed == {v1: "bad data", v2: "drifted", v3: "rejected by a human"}
 
 
 # --- promote_model, the pipeline's promotion stage, against each registry ---------------------------------------
