@@ -3,20 +3,25 @@ pipeline would have published written to a local object store first. Not product
 
 :func:`serve_facade` starts one in a thread; :func:`publish` writes predictions, cards and drift as the pipeline's
 stages do (shapes: components/publish.py, the monitor_drift stage). :class:`NoChampionPredictor` is a predictor that
-serves no model yet, as the real one answers before any version holds @champion.
+serves no model yet, as the real one answers before any version holds @champion. :func:`serve_ui` runs
+``python -m serving.ui`` as the deployment does, in a child process, until its health probe answers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import uvicorn
 from api_doubles import StubPredictor
@@ -24,6 +29,8 @@ from prometheus_client import CollectorRegistry
 
 from serving.api.app import create_app
 from serving.common.v2_client import ModelMetadata
+from serving.stack import free_port
+from serving.ui.__main__ import HEALTH_PATH
 from soccerpredict.artifacts import CARDS_KEY, DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY, PREDICTIONS_KEY
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.settings import Settings
@@ -134,3 +141,46 @@ def serve_facade(home: Path, *, predictor: Any = None, published: bool = True, *
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def serve_ui(facade_url: str, *, home: Path, cwd: Path, key: str | None = KEY) -> Iterator[str]:
+    """``python -m serving.ui`` on a free loopback port, with ``HOME=home``, talking to ``facade_url``; yields its URL.
+
+    Its output goes to ``home/ui.log``, shown when it does not start.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCCER_", "STREAMLIT_"))}
+    env |= {"HOME": str(home), "PYTHONPATH": str(REPO), "SOCCER_BIND_HOST": "127.0.0.1",
+            "SOCCER_UI_PORT": str(port), "SOCCER_UI_API_URL": facade_url}  # fmt: skip
+    if key is not None:
+        env["SOCCER_UI_API_KEY"] = key
+    log = home / "ui.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "serving.ui"], cwd=cwd, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(process, url + HEALTH_PATH, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], health_url: str, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"python -m serving.ui exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(health_url, timeout=2).text == "ok":
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"python -m serving.ui did not answer {health_url}:\n{log.read_text()}")
