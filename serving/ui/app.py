@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import streamlit as st
 
@@ -18,6 +18,7 @@ from serving.ui.client import FacadeClient
 from serving.ui.errors import UiError
 from serving.ui.views import (
     OUTCOMES,
+    CardRow,
     card_row,
     card_rows,
     date_bounds,
@@ -71,7 +72,7 @@ def matches_page(client: FacadeClient) -> None:
     st.dataframe(table(shown), hide_index=True)
 
 
-def _date_range(rows: list[Any]) -> tuple[date | None, date | None]:
+def _date_range(rows: list[CardRow]) -> tuple[date | None, date | None]:
     bounds = date_bounds(rows)
     if bounds is None:
         return None, None
@@ -111,7 +112,7 @@ def match_page(client: FacadeClient) -> None:
     st.table({label: [value] for label, value in match_facts(prediction.model_dump(mode="json"), card)})
 
 
-def _card_of(client: FacadeClient, match_id: str) -> Any:
+def _card_of(client: FacadeClient, match_id: str) -> CardRow | None:
     try:
         cards = client.cards()
     except UiError:  # the market's view is extra: the prediction alone is still worth showing

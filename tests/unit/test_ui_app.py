@@ -213,3 +213,15 @@ def test_a_filter_that_matches_nothing_says_to_widen_it(monkeypatch: pytest.Monk
     at.date_input(key="dates").set_value((date(2024, 8, 17), date(2024, 8, 17))).run()
     assert not at.dataframe
     assert at.info[0].value.startswith("No match in this division and date range")
+
+
+def test_a_bug_in_a_page_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
+    from serving.ui.client import FacadeClient
+
+    def broken(self: FacadeClient) -> None:
+        raise RuntimeError("a bug with internals in its message")
+
+    monkeypatch.setattr(FacadeClient, "cards", broken)
+    at = run(monkeypatch, facade, "Matches")
+    assert at.error[0].value.startswith("The Matches page failed unexpectedly")
+    assert not any("internals" in t for t in texts(at))
