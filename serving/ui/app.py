@@ -69,7 +69,14 @@ def matches_page(client: FacadeClient) -> None:
     if not shown:
         st.info("No match in this division and date range: widen the filters.")
         return
-    st.dataframe(table(shown), hide_index=True)
+    event = st.dataframe(table(shown), hide_index=True, on_select="rerun", selection_mode="single-row", key="table")
+    selected = event.selection.rows
+    if selected and selected[0] < len(shown):
+        row = shown[selected[0]]
+        st.subheader(f"{row.home_team} – {row.away_team}")
+        _show_match(client, row.match_id, row)
+    else:
+        st.caption("Select a row to see the match (or open the Match page).")
 
 
 def _date_range(rows: list[CardRow]) -> tuple[date | None, date | None]:
@@ -97,10 +104,13 @@ def match_page(client: FacadeClient) -> None:
     index = ids.index(wanted) if wanted in labels else 0
     match_id = st.selectbox("Match", ids, index=index, format_func=labels.__getitem__, key="match")
     st.query_params["match"] = match_id
+    _show_match(client, match_id, _card_of(client, match_id))
+
+
+def _show_match(client: FacadeClient, match_id: str, card: CardRow | None) -> None:
     prediction = _fetch(client, "this match", lambda: client.precomputed(match_id))
     if prediction is None:
         return
-    card = _card_of(client, match_id)
     model = (prediction.p_home, prediction.p_draw, prediction.p_away)
     market = card.market if card is not None else None
     columns = st.columns(3)

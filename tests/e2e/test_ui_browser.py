@@ -20,9 +20,14 @@ from soccerpredict.settings import Settings
 
 #: Any host but the loopback resolves to nothing: the page cannot reach the internet.
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
-#: The Matches table's columns, in order (serving/ui/views.py, table).
-COLUMNS = ("Kick-off", "Division", "Match", "Model home", "Model draw", "Model away",
-           "Market home", "Market draw", "Market away", "Largest difference", "Match id")  # fmt: skip
+#: The accessible table Streamlit's data grid mirrors its canvas into, as rows of {column header: cell text}.
+GRID_SCRIPT = """
+const table = document.querySelector('[data-testid="stDataFrame"] table[role="grid"]');
+if (!table) return null;
+const headers = [...table.querySelectorAll('thead th')].map(th => th.textContent);
+return [...table.querySelectorAll('tbody tr')].map(tr =>
+    Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [headers[i], td.textContent])));
+"""
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +61,15 @@ def _wait(driver: Any, css: str) -> list[Any]:
     return WebDriverWait(driver, 60).until(lambda d: d.find_elements("css selector", css))
 
 
-def _cell(driver: Any, column: str, row: int) -> str:
-    # Streamlit's data grid draws on a canvas and mirrors every cell in an accessible table, by column and row.
-    selector = f'[data-testid="glide-cell-{COLUMNS.index(column)}-{row}"]'
-    return str(driver.find_element("css selector", selector).get_attribute("textContent"))
+def _grid(driver: Any, rows: int) -> list[dict[str, str]]:
+    """The Matches table once it shows ``rows`` rows."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def shown(d: Any) -> Any:
+        grid = d.execute_script(GRID_SCRIPT)
+        return grid if grid and len(grid) == rows else None
+
+    return WebDriverWait(driver, 60).until(shown)
 
 
 def test_the_matches_page_shows_the_probabilities_the_api_returns(
@@ -68,13 +78,14 @@ def test_the_matches_page_shows_the_probabilities_the_api_returns(
     cards = httpx.get(f"{facade}/predict/cards/", headers={"X-API-Key": KEY}).json()
     with _ui(tmp_path_factory, facade) as ui:
         browser.get(f"{ui}/?page=Matches")
-        _wait(browser, f'[data-testid="glide-cell-0-{len(cards) - 1}"]')
-        for row, card in enumerate(sorted(cards, key=lambda c: (c["date"], c["kickoff_time"]))):
-            assert _cell(browser, "Match id", row) == card["match_id"]
+        grid = _grid(browser, len(cards))
+        by_id = {row["Match id"]: row for row in grid}
+        assert set(by_id) == {card["match_id"] for card in cards}
+        for card in cards:
+            row, market = by_id[card["match_id"]], card.get("market")
             for outcome in ("home", "draw", "away"):
-                assert _cell(browser, f"Model {outcome}", row) == f"{100 * card['model'][outcome]:.1f}%"
-                market = card.get("market")
-                assert _cell(browser, f"Market {outcome}", row) == (f"{100 * market[outcome]:.1f}%" if market else "—")
+                assert row[f"Model {outcome}"] == f"{100 * card['model'][outcome]:.1f}%"
+                assert row[f"Market {outcome}"] == (f"{100 * market[outcome]:.1f}%" if market else "—")
         assert KEY not in browser.page_source
 
 

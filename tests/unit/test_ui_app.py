@@ -225,3 +225,13 @@ def test_a_bug_in_a_page_is_a_message_not_a_traceback(monkeypatch: pytest.Monkey
     at = run(monkeypatch, facade, "Matches")
     assert at.error[0].value.startswith("The Matches page failed unexpectedly")
     assert not any("internals" in t for t in texts(at))
+
+
+def test_selecting_a_row_of_matches_shows_that_match(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
+    at = run(monkeypatch, facade, "Matches")
+    assert not at.metric
+    at.session_state["table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert at.subheader[0].value == "Chelsea – Man City"
+    assert [m.value for m in at.metric] == ["23.1%", "25.2%", "51.7%"]
+    assert at.metric[2].delta == "-6.3 pts vs market 58.0%"
