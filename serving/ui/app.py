@@ -38,6 +38,8 @@ __all__ = ["PAGES", "main"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: Key of the Matches table, whose state is the selected row.
+_TABLE: Final = "table"
 Page = Callable[[FacadeClient], None]
 
 
@@ -61,7 +63,9 @@ def matches_page(client: FacadeClient) -> None:
     if not rows:
         st.info("No fixtures: the published cards hold no upcoming match. They appear after the next pipeline run.")
         return
-    chosen = st.multiselect("Division", divisions(rows), key="divisions", placeholder="All divisions")
+    chosen = st.multiselect(
+        "Division", divisions(rows), key="divisions", placeholder="All divisions", on_change=_forget_selection
+    )
     date_from, date_to = _date_range(rows)
     shown = filter_rows(rows, divisions=chosen, date_from=date_from, date_to=date_to)
     st.caption(f"{len(shown)} of {len(rows)} matches. Model and market probabilities; the last column names the "
@@ -69,7 +73,7 @@ def matches_page(client: FacadeClient) -> None:
     if not shown:
         st.info("No match in this division and date range: widen the filters.")
         return
-    event = st.dataframe(table(shown), hide_index=True, on_select="rerun", selection_mode="single-row", key="table")
+    event = st.dataframe(table(shown), hide_index=True, on_select="rerun", selection_mode="single-row", key=_TABLE)
     selected = event.selection.rows
     if selected and selected[0] < len(shown):
         row = shown[selected[0]]
@@ -79,11 +83,18 @@ def matches_page(client: FacadeClient) -> None:
         st.caption("Select a row to see the match (or open the Match page).")
 
 
+def _forget_selection() -> None:
+    # A selection is a row index into the filtered table: new filters would make it name another match.
+    st.session_state.pop(_TABLE, None)
+
+
 def _date_range(rows: list[CardRow]) -> tuple[date | None, date | None]:
     bounds = date_bounds(rows)
     if bounds is None:
         return None, None
-    picked = st.date_input("Dates", value=bounds, min_value=bounds[0], max_value=bounds[1], key="dates")
+    picked = st.date_input(
+        "Dates", value=bounds, min_value=bounds[0], max_value=bounds[1], key="dates", on_change=_forget_selection
+    )
     if isinstance(picked, tuple):  # a range; one end only while the user is choosing the other
         return (picked[0] if picked else None), (picked[1] if len(picked) > 1 else None)
     return picked, picked

@@ -235,3 +235,13 @@ def test_selecting_a_row_of_matches_shows_that_match(monkeypatch: pytest.MonkeyP
     assert at.subheader[0].value == "Chelsea – Man City"
     assert [m.value for m in at.metric] == ["23.1%", "25.2%", "51.7%"]
     assert at.metric[2].delta == "-6.3 pts vs market 58.0%"
+
+
+def test_new_filters_forget_the_selected_row(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
+    at = run(monkeypatch, facade, "Matches")
+    at.session_state["table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.subheader[0].value == "Arsenal – Wolves"
+    at.date_input(key="dates").set_value((date(2024, 8, 18), date(2024, 8, 18))).run()
+    assert list(at.dataframe[0].value["Match"]) == ["Chelsea – Man City", "Sevilla – Villarreal"]
+    assert not at.subheader  # row 0 is another match now: nothing stays selected
