@@ -13,6 +13,7 @@ from datetime import date
 from typing import Final, TypeVar
 
 import streamlit as st
+from pydantic import ValidationError
 
 from serving.ui.client import FacadeClient
 from serving.ui.errors import UiError
@@ -216,7 +217,13 @@ PAGES: Final[dict[str, Page]] = {
 def main(settings: Settings | None = None) -> None:
     """Render the page chosen in the sidebar (or by ``?page=`` in the URL)."""
     st.set_page_config(page_title="SoccerPredict", page_icon="⚽", layout="wide")
-    settings = settings or Settings()
+    if settings is None:
+        try:
+            settings = Settings()
+        except ValidationError as exc:  # a malformed SOCCER_* variable: say which, not a traceback
+            wrong = ", ".join(f"SOCCER_{'_'.join(map(str, e['loc'])).upper()}" for e in exc.errors())
+            st.error(f"The web UI's settings are malformed ({wrong}): fix the environment and restart the UI.")
+            return
     names = list(PAGES)
     wanted = st.query_params.get("page")
     st.sidebar.title("SoccerPredict")

@@ -245,3 +245,9 @@ def test_new_filters_forget_the_selected_row(monkeypatch: pytest.MonkeyPatch, fa
     at.date_input(key="dates").set_value((date(2024, 8, 18), date(2024, 8, 18))).run()
     assert list(at.dataframe[0].value["Match"]) == ["Chelsea – Man City", "Sevilla – Villarreal"]
     assert not at.subheader  # row 0 is another match now: nothing stays selected
+
+
+def test_a_malformed_setting_is_named_not_a_traceback(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
+    monkeypatch.setenv("SOCCER_UI_TIMEOUT", "-1")
+    at = run(monkeypatch, facade, "Matches")
+    assert at.error[0].value.startswith("The web UI's settings are malformed (SOCCER_UI_TIMEOUT)")
