@@ -1,0 +1,200 @@
+"""The web UI's view rules: cards to rows, the largest model-market difference, filters and error messages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from serving.ui.errors import (
+    FacadeResponseError,
+    FacadeUnreachableError,
+    KeyRefusedError,
+    NoChampionError,
+    NotFoundError,
+    NotPublishedError,
+    UiError,
+)
+from serving.ui.views import (
+    CardRow,
+    card_row,
+    card_rows,
+    date_bounds,
+    divisions,
+    drift_rows,
+    error_message,
+    filter_rows,
+    largest_difference,
+    match_facts,
+    percent,
+    readiness_rows,
+    table,
+)
+
+CARD = {  # the build_cards stage's shape (components/publish.py)
+    "match_id": "E0-20240817-arsenal-wolves",
+    "division": "E0",
+    "date": "2024-08-17",
+    "kickoff_time": "15:00",
+    "home_team": "Arsenal",
+    "away_team": "Wolves",
+    "status": "scheduled",
+    "result": None,
+    "model": {"home": 0.512, "draw": 0.241, "away": 0.247},
+    "model_version": "7",
+    "pick": "home",
+    "market": {"home": 0.55, "draw": 0.23, "away": 0.22},
+    "edge": {"home": -0.038, "draw": 0.011, "away": 0.027},
+}
+
+
+def _row(match_id: str = "m", division: str | None = "E0", day: date | None = date(2024, 8, 17)) -> CardRow:
+    return CardRow(
+        match_id=match_id, division=division, date=day, kickoff_time=None, home_team="A", away_team="B",
+        model=(0.5, 0.3, 0.2), market=None, model_version="1",
+    )  # fmt: skip
+
+
+def test_a_published_card_becomes_a_row() -> None:
+    row = card_row(CARD)
+    assert row is not None
+    assert (row.home_team, row.away_team, row.division, row.date) == ("Arsenal", "Wolves", "E0", date(2024, 8, 17))
+    assert row.model == (0.512, 0.241, 0.247)
+    assert row.market == (0.55, 0.23, 0.22)
+    assert row.largest_difference == ("home", pytest.approx(-0.038))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"model": None}, {"model": {"home": 0.5}}, {"model": {"home": "x", "draw": 0, "away": 0}}, {"match_id": None}],
+)
+def test_a_card_without_model_probabilities_is_left_out(change: dict[str, object]) -> None:
+    assert card_row({**CARD, **change}) is None
+    assert card_rows([{**CARD, **change}, CARD]) == [card_row(CARD)]
+
+
+def test_a_card_without_market_odds_has_no_difference() -> None:
+    row = card_row({k: v for k, v in CARD.items() if k not in ("market", "edge")})
+    assert row is not None
+    assert row.market is None
+    assert row.largest_difference is None
+    assert table([row])[0]["Largest difference"] == "no market odds"
+    assert table([row])[0]["Market home"] == "—"
+
+
+def test_rows_are_ordered_by_date_then_kickoff_then_id_undated_last() -> None:
+    cards = [
+        {**CARD, "match_id": "c", "date": "2024-08-18"},
+        {**CARD, "match_id": "b", "kickoff_time": "17:30"},
+        {**CARD, "match_id": "a", "kickoff_time": "12:30"},
+        {**CARD, "match_id": "z", "date": None},
+    ]
+    assert [r.match_id for r in card_rows(cards)] == ["a", "b", "c", "z"]
+
+
+triples = st.tuples(*[st.floats(0, 1, allow_nan=False)] * 3)
+
+
+@given(model=triples, market=triples)
+def test_the_largest_difference_is_the_outcome_of_the_largest_absolute_gap(
+    model: tuple[float, float, float], market: tuple[float, float, float]
+) -> None:
+    found = largest_difference(model, market)
+    assert found is not None
+    outcome, gap = found
+    gaps = {o: m - k for o, m, k in zip(("home", "draw", "away"), model, market, strict=True)}
+    assert gap == gaps[outcome]
+    assert all(abs(gap) >= abs(g) for g in gaps.values())
+
+
+def test_divisions_and_date_bounds() -> None:
+    rows = [_row("1", "SP1", date(2024, 8, 20)), _row("2", "E0", date(2024, 8, 17)), _row("3", None, None)]
+    assert divisions(rows) == ["E0", "SP1"]
+    assert date_bounds(rows) == (date(2024, 8, 17), date(2024, 8, 20))
+    assert date_bounds([_row(day=None)]) is None
+
+
+def test_filter_by_division_and_inclusive_dates() -> None:
+    rows = [_row("a", "E0", date(2024, 8, 17)), _row("b", "SP1", date(2024, 8, 18)), _row("c", "E0", None)]
+    ids = lambda kept: [r.match_id for r in kept]  # noqa: E731
+    assert ids(filter_rows(rows)) == ["a", "b", "c"]
+    assert ids(filter_rows(rows, divisions=[])) == ["a", "b", "c"]
+    assert ids(filter_rows(rows, divisions=["E0"])) == ["a", "c"]
+    assert ids(filter_rows(rows, date_from=date(2024, 8, 18))) == ["b"]
+    assert ids(filter_rows(rows, date_from=date(2024, 8, 17), date_to=date(2024, 8, 17))) == ["a"]
+
+
+days = st.dates(min_value=date(2020, 1, 1), max_value=date(2020, 3, 1))
+
+
+@given(
+    rows=st.lists(st.builds(_row, st.text(min_size=1), st.sampled_from(["E0", "SP1", None]), days | st.none())),
+    chosen=st.sets(st.sampled_from(["E0", "SP1"])),
+    start=days,
+    length=st.integers(0, 40),
+)
+def test_filtering_keeps_exactly_the_rows_that_match_in_order(
+    rows: list[CardRow], chosen: set[str], start: date, length: int
+) -> None:
+    end = start + timedelta(days=length)
+    kept = filter_rows(rows, divisions=chosen, date_from=start, date_to=end)
+    expected = [
+        r for r in rows if (not chosen or r.division in chosen) and r.date is not None and start <= r.date <= end
+    ]
+    assert kept == expected
+
+
+def test_the_table_formats_probabilities_as_percentages() -> None:
+    row = card_row(CARD)
+    assert row is not None
+    shown = table([row])[0]
+    assert shown["Kick-off"] == "2024-08-17 15:00"
+    assert shown["Match"] == "Arsenal – Wolves"
+    assert (shown["Model home"], shown["Model draw"], shown["Model away"]) == ("51.2%", "24.1%", "24.7%")
+    assert (shown["Market home"], shown["Market draw"], shown["Market away"]) == ("55.0%", "23.0%", "22.0%")
+    assert shown["Largest difference"] == "home (-3.8 pts)"
+    assert percent(None) == "—"
+
+
+def test_match_facts_name_the_model_version_and_when_features_were_computed() -> None:
+    prediction = {"home_team": "Arsenal", "away_team": "Wolves", "div": "E0", "date": "2024-08-17",
+                  "model_version": "7", "features_as_of": "2024-08-16T06:00:00", "status": "upcoming"}  # fmt: skip
+    facts = dict(match_facts(prediction, card_row(CARD)))
+    assert facts["Model version"] == "7"
+    assert facts["Features computed"] == "2024-08-16T06:00:00"
+    assert facts["Kick-off"] == "15:00"
+    assert dict(match_facts({}, None))["Match"] == "? – ?"
+
+
+def test_drift_rows_list_drifted_features_first() -> None:
+    summary = {
+        "features": [
+            {"feature": "b", "score": 0.4, "method": "K-S p_value", "threshold": 0.05, "drifted": False},
+            {"feature": "a", "score": 0.01, "method": "K-S p_value", "threshold": 0.05, "drifted": True},
+        ]
+    }
+    assert [r["feature"] for r in drift_rows(summary)] == ["a", "b"]
+    assert drift_rows({"summary": "x"}) == []
+
+
+def test_readiness_rows_say_which_dependency_is_not_fine() -> None:
+    rows = readiness_rows({"predictor": "unreachable", "cache": "ok", "precomputed": "loaded"})
+    assert [(r["Dependency"], r["OK"]) for r in rows] == [("predictor", "no"), ("cache", "yes"), ("precomputed", "yes")]
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (FacadeUnreachableError("refused"), "does not answer"),
+        (KeyRefusedError("401", status=401), "SOCCER_UI_API_KEY"),
+        (NotPublishedError("503", detail="no predictions published yet, run the pipeline"), "run the pipeline"),
+        (NoChampionError("none"), "No champion model yet"),
+        (NotFoundError("404", detail="match 'x' is not in the published predictions"), "Matches page"),
+        (FacadeResponseError("500"), "facade's log"),
+    ],
+)
+def test_every_error_has_a_message_saying_what_to_do(error: UiError, says: str) -> None:
+    message = error_message(error, api_url="http://127.0.0.1:9", what="the cards")
+    assert says in message
