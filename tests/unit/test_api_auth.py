@@ -167,3 +167,25 @@ def test_the_gate_leaves_lifespan_and_websocket_scopes_alone() -> None:
 def test_a_non_ascii_key_is_read_as_starlette_reads_it() -> None:
     # Header bytes are latin-1 to Starlette; the gate must decode them the same way or refuse a valid key.
     assert _run_gate("/predict/x", key="clé-0123456789", keys=[*KEYS, "clé-0123456789"]) == (True, [])
+
+
+def test_the_route_dependency_refuses_on_its_own_when_no_gate_stands_in_front() -> None:
+    """Defence in depth: `require_api_key` alone gives the same 401 as the gate (the gate hides it in the app)."""
+    from fastapi import Depends, FastAPI
+
+    bare = FastAPI()
+    bare.state.api_keys = ApiKeyChecker([SecretStr(KEYS[0])])
+
+    @bare.get("/predict/x", dependencies=[Depends(auth.require_api_key)])
+    def _route() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    with TestClient(bare) as client:
+        refused = client.get("/predict/x", headers={"X-API-Key": "wrong"})
+        missing = client.get("/predict/x")
+        accepted = client.get("/predict/x", headers={"X-API-Key": KEYS[0]})
+    for response in (refused, missing):
+        _assert_401(response)
+        assert response.json() == {"detail": auth._UNAUTHORIZED_DETAIL}
+    assert accepted.status_code == 200
+    assert accepted.json() == {"ok": "yes"}
