@@ -810,6 +810,143 @@ def registry_promote(
     console.print(f"@{to.value}: version {version} (was {previous or 'unset'})")
 
 
+ApiUrl = Annotated[
+    str | None, typer.Option("--api-url", help="The facade's URL (default: SOCCER_UI_API_URL).", show_default=False)
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", help="An API key of the facade (default: SOCCER_UI_API_KEY).", show_default=False),
+]
+
+
+def _facade(api_url: str | None, api_key: str | None):  # type: ignore[no-untyped-def]
+    from serving.ui.client import FacadeClient
+
+    settings = _settings()
+    key = api_key or (settings.ui_api_key.get_secret_value() if settings.ui_api_key is not None else None)
+    return FacadeClient(api_url or settings.ui_api_url, api_key=key, timeout=settings.ui_timeout)
+
+
+def _facade_error(error: Exception, api_url: str) -> str:
+    """What went wrong talking to the facade, and what to do (the web UI's messages, for a terminal)."""
+    from serving.ui.errors import (
+        FacadeUnreachableError,
+        KeyRefusedError,
+        NoChampionError,
+        NotFoundError,
+        NotPublishedError,
+    )
+
+    if isinstance(error, FacadeUnreachableError):
+        return f"the facade at {api_url} does not answer: start it with `make run`, or pass --api-url"
+    if isinstance(error, KeyRefusedError):
+        return f"the facade at {api_url} refused the API key: pass --api-key or set SOCCER_UI_API_KEY"
+    if isinstance(error, NotPublishedError):
+        return "nothing published yet: run the training pipeline (`make run` or `soccerpredict demo`)"
+    if isinstance(error, NoChampionError):
+        return "no champion model yet: train and promote one (`make run`)"
+    if isinstance(error, NotFoundError):
+        return f"unknown match: {getattr(error, 'detail', None) or error}"
+    return str(error)
+
+
+@app.command("predict")
+def predict(
+    match_ids: Annotated[list[str], typer.Argument(help="Match ids (as in `soccerpredict cards`).")],
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """The served model's home/draw/away probabilities of each match, through the facade's GET /predict/{id}.
+
+    Exits with 1 when any match could not be predicted (each failure is reported; the others are printed).
+    """
+    from serving.ui.errors import UiError
+
+    predictions: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    with _facade(api_url, api_key) as client:
+        for match_id in match_ids:
+            try:
+                predictions.append(client.predict(match_id).model_dump())
+            except UiError as exc:
+                errors.append({"match_id": match_id, "error": _facade_error(exc, client.base_url)})
+
+    def show() -> None:
+        if predictions:
+            table = Table(title=f"predictions from {_facade_url(api_url)}")
+            for column in ("match", "home", "draw", "away", "model version", "source"):
+                table.add_column(column, justify="right" if column in ("home", "draw", "away") else "left")
+            for p in predictions:
+                table.add_row(
+                    p["match_id"],
+                    *(f"{100 * p[k]:.1f}%" for k in ("p_home", "p_draw", "p_away")),
+                    p["model_version"],
+                    p["source"],
+                )
+            console.print(table)
+
+    _emit(json_output, {"predictions": predictions, "errors": errors}, show)
+    for error in errors:
+        err_console.print(f"[bold red]error:[/] {escape(error['match_id'])}: {escape(error['error'])}", highlight=False)
+    if errors:
+        raise typer.Exit(code=1)
+
+
+def _facade_url(api_url: str | None) -> str:
+    return (api_url or _settings().ui_api_url).rstrip("/")
+
+
+@app.command("cards")
+def cards(
+    division: Annotated[
+        list[str] | None, typer.Option("--division", help="Only these divisions (repeat the option); default all.")
+    ] = None,
+    on: Annotated[
+        datetime | None, typer.Option("--date", formats=["%Y-%m-%d"], help="Only matches on this day.")
+    ] = None,
+    date_from: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="Only matches on or after this day.")
+    ] = None,
+    date_to: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Only matches on or before this day.")
+    ] = None,
+    api_url: ApiUrl = None,
+    api_key: ApiKey = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """The published prediction cards (the web UI's Matches page): model and market probabilities per match."""
+    from serving.ui.errors import UiError
+    from serving.ui.views import card_rows, filter_rows
+
+    start, end = on or date_from, on or date_to
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    with _facade(api_url, api_key) as client:
+        try:
+            published = [card.model_dump(mode="json") for card in client.cards()]
+        except UiError as exc:
+            raise _fail(_facade_error(exc, client.base_url)) from exc
+    rows = filter_rows(card_rows(published), divisions=division or None, date_from=first, date_to=last)
+    by_id = {card.get("match_id"): card for card in published}
+    selected = [by_id[row.match_id] for row in rows]  # the table's order: kick-off, then match id
+
+    def show() -> None:
+        if not rows:
+            err_console.print(f"no cards match (published: {len(published)})")
+            return
+        out = Table(title=f"{len(rows)} of {len(published)} cards from {_facade_url(api_url)}")
+        for column in ("kick-off", "div", "match (id)", "model H/D/A%", "market H/D/A%"):
+            out.add_column(column, no_wrap=column != "match (id)", overflow="fold")
+        for row in rows:
+            kickoff = " ".join(x for x in (row.date.isoformat() if row.date else None, row.kickoff_time) if x)
+            triples = [" / ".join(f"{100 * p:.0f}" for p in t) if t else "—" for t in (row.model, row.market)]
+            match = f"{escape(row.home_team)} – {escape(row.away_team)}\n[dim]{escape(row.match_id)}[/]"
+            out.add_row(kickoff or "—", row.division or "—", match, *triples)
+        console.print(out)
+
+    _emit(json_output, selected, show)
+
+
 @app.command("demo")
 def demo(
     data: Annotated[Path, typer.Option(help="Folder of football-data CSVs to ingest.")] = DEFAULT_SAMPLE,

@@ -19,6 +19,7 @@ from serving.api.schemas import (
     Liveness,
     ModelInfo,
     PrecomputedPrediction,
+    Prediction,
     PredictionPage,
     Readiness,
 )
@@ -90,6 +91,10 @@ class FacadeClient:
     def precomputed(self, match_id: str) -> PrecomputedPrediction:
         """The published prediction of one match."""
         return self._model(PrecomputedPrediction, self._get(f"/predict/precomputed/{match_id}", published=True))
+
+    def predict(self, match_id: str) -> Prediction:
+        """The served model's prediction of one match (from the cache or a fresh predictor call)."""
+        return self._model(Prediction, self._get(f"/predict/{match_id}"))
 
     def cards(self) -> list[Card]:
         """Every published prediction card (teams, kick-off, model and market probabilities)."""
