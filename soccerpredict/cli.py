@@ -24,6 +24,7 @@ from soccerpredict.errors import SoccerPredictError
 from soccerpredict.settings import Settings
 
 if TYPE_CHECKING:  # the study imports numpy and pandas: only the backtest command loads it
+    from serving.ui.errors import UiError
     from soccerpredict.models.study import StudyProgress
 
 app = typer.Typer(
@@ -822,12 +823,10 @@ ApiKey = Annotated[
 def _facade(api_url: str | None, api_key: str | None):  # type: ignore[no-untyped-def]
     from serving.ui.client import FacadeClient
 
-    settings = _settings()
-    key = api_key or (settings.ui_api_key.get_secret_value() if settings.ui_api_key is not None else None)
-    return FacadeClient(api_url or settings.ui_api_url, api_key=key, timeout=settings.ui_timeout)
+    return FacadeClient.from_settings(_settings(), base_url=api_url, api_key=api_key or None)
 
 
-def _facade_error(error: Exception, api_url: str) -> str:
+def _facade_error(error: UiError, api_url: str) -> str:
     """What went wrong talking to the facade, and what to do (the web UI's messages, for a terminal)."""
     from serving.ui.errors import (
         FacadeUnreachableError,
@@ -846,7 +845,7 @@ def _facade_error(error: Exception, api_url: str) -> str:
     if isinstance(error, NoChampionError):
         return "no champion model yet: train and promote one (`make run`)"
     if isinstance(error, NotFoundError):
-        return f"unknown match: {getattr(error, 'detail', None) or error}"
+        return f"unknown match: {error.detail or error}"
     return str(error)
 
 
@@ -871,10 +870,11 @@ def predict(
                 predictions.append(client.predict(match_id).model_dump())
             except UiError as exc:
                 errors.append({"match_id": match_id, "error": _facade_error(exc, client.base_url)})
+        base_url = client.base_url
 
     def show() -> None:
         if predictions:
-            table = Table(title=f"predictions from {_facade_url(api_url)}")
+            table = Table(title=f"predictions from {base_url}")
             for column in ("match", "home", "draw", "away", "model version", "source"):
                 table.add_column(column, justify="right" if column in ("home", "draw", "away") else "left")
             for p in predictions:
@@ -891,10 +891,6 @@ def predict(
         err_console.print(f"[bold red]error:[/] {escape(error['match_id'])}: {escape(error['error'])}", highlight=False)
     if errors:
         raise typer.Exit(code=1)
-
-
-def _facade_url(api_url: str | None) -> str:
-    return (api_url or _settings().ui_api_url).rstrip("/")
 
 
 @app.command("cards")
@@ -922,6 +918,7 @@ def cards(
     start, end = on or date_from, on or date_to
     first, last = (start.date() if start else None), (end.date() if end else None)
     with _facade(api_url, api_key) as client:
+        base_url = client.base_url
         try:
             published = [card.model_dump(mode="json") for card in client.cards()]
         except UiError as exc:
@@ -934,7 +931,7 @@ def cards(
         if not rows:
             err_console.print(f"no cards match (published: {len(published)})")
             return
-        out = Table(title=f"{len(rows)} of {len(published)} cards from {_facade_url(api_url)}")
+        out = Table(title=f"{len(rows)} of {len(published)} cards from {base_url}")
         for column in ("kick-off", "div", "match (id)", "model H/D/A%", "market H/D/A%"):
             out.add_column(column, no_wrap=column != "match (id)", overflow="fold")
         for row in rows:

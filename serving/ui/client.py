@@ -54,10 +54,13 @@ class FacadeClient:
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FacadeClient:
-        """The client of ``settings.ui_api_url`` with ``settings.ui_api_key``."""
-        key = settings.ui_api_key.get_secret_value() if settings.ui_api_key is not None else None
-        return cls(settings.ui_api_url, api_key=key, timeout=settings.ui_timeout)
+    def from_settings(
+        cls, settings: Settings, *, base_url: str | None = None, api_key: str | None = None
+    ) -> FacadeClient:
+        """The client of ``settings.ui_api_url`` with ``settings.ui_api_key``, or of the given URL and key."""
+        if api_key is None and settings.ui_api_key is not None:
+            api_key = settings.ui_api_key.get_secret_value()
+        return cls(base_url or settings.ui_api_url, api_key=api_key, timeout=settings.ui_timeout)
 
     def __repr__(self) -> str:
         return f"FacadeClient({self.base_url!r})"  # never the key
