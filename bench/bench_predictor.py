@@ -43,7 +43,7 @@ def serve_noop(port: int) -> None:
     """The baseline: a kserve model that validates nothing and returns constant probabilities."""
     from kserve import Model, ModelServer
 
-    from serving.predictor.model import build_response
+    from serving.predictor.protocol import build_response
 
     class NoopModel(Model):
         def __init__(self) -> None:

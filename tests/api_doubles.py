@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse
 
 from serving.common.v2_client import InferResult, ModelMetadata
 from serving.predictor.champion import Champion
-from serving.predictor.model import model_metadata
+from serving.predictor.protocol import model_metadata
 from soccerpredict.artifacts import ALIAS_CHAMPION
 from soccerpredict.errors import UnknownMatchError
 
@@ -94,7 +94,7 @@ class FakeV2Predictor:
     async def _metadata(self) -> dict[str, Any]:
         if self.delay:
             await asyncio.sleep(self.delay)
-        # The real predictor's metadata (serving.predictor.model), for a three-column model: they cannot drift apart.
+        # The real predictor's metadata (serving.predictor.protocol), for a three-column model: they cannot drift apart.
         return model_metadata(MODEL, self.champion)
 
     @property

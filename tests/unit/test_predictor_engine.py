@@ -133,7 +133,7 @@ def test_the_loader_serves_a_registered_calibrated_xgboost_champion_on_treelite(
     mlflow_uri: str, xgb: XGBClassifier, data: tuple[np.ndarray, np.ndarray]
 ) -> None:
     from serving.predictor.champion import MlflowChampionLoader
-    from serving.predictor.model import model_metadata
+    from serving.predictor.protocol import model_metadata
     from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
     from soccerpredict.registry.promotion import set_alias
 

@@ -12,7 +12,7 @@ from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import RequestedOutput
 
 from serving.predictor.champion import Champion
-from serving.predictor.model import (
+from serving.predictor.protocol import (
     MAX_ROWS,
     FeatureRows,
     MatchIds,

@@ -122,7 +122,7 @@ def _with_parameters(parameters: dict[str, Any] | None) -> InferRequest:
     [(None, False), ({}, False), ({"cache": "predictor"}, False), ({"cache": "caller"}, True)],
 )
 def test_the_cache_parameter_names_the_requests_cache_owner(parameters: dict[str, Any] | None, expected: bool) -> None:
-    from serving.predictor.model import caller_caches
+    from serving.predictor.protocol import caller_caches
 
     assert caller_caches(_with_parameters(parameters)) is expected
 
