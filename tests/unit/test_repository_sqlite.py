@@ -235,7 +235,7 @@ def test_a_failure_half_way_leaves_nothing_of_the_file(engine: Engine, monkeypat
     def broken(*args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(repository, "_write_odds", broken)
+    monkeypatch.setattr(repository.write, "_write_odds", broken)
     for parsed in (other, corrected):
         with pytest.raises(DataError, match=r"could not load .*2324\.csv: RuntimeError: disk full"):
             load_parsed_file(engine, parsed, clock=lambda: T2)
@@ -251,7 +251,7 @@ def test_a_failure_half_way_leaves_nothing_of_the_file(engine: Engine, monkeypat
 
 def test_a_failed_file_is_not_skipped_next_time(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as patch:
-        patch.setattr(repository, "_write_odds", lambda *args: 1 / 0)
+        patch.setattr(repository.write, "_write_odds", lambda *args: 1 / 0)
         with pytest.raises(DataError):
             load_parsed_file(engine, e0_file())
 
