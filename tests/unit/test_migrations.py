@@ -1,5 +1,5 @@
 """Migrations ship in the package, create every table, and agree with the SQLAlchemy models (SQLite here;
-the PostgreSQL check is in tests/service/test_repository_pg.py)."""
+the PostgreSQL check is in tests/unit/test_repository.py)."""
 
 from __future__ import annotations
 

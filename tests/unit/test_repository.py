@@ -1,23 +1,31 @@
-"""Loading parsed files into SQLite and reading match frames back (the PostgreSQL twin is in tests/service)."""
+"""Loading parsed files and reading match frames back, on SQLite and on the real PostgreSQL (COPY path).
+
+Every behaviour runs on both databases (``engine``); the PostgreSQL case is marked ``service``. What only one
+of them has (COPY and its staging tables, CHECK violations by name, planner statistics, concurrent migrations;
+a second SQLite file in the same test) sits at the end under its database's name.
+"""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, select, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
 
 from soccerpredict.data import repository
 from soccerpredict.data.columns import MATCH_COLUMNS, ODDS_COLUMNS, ODDS_WIDE_COLUMNS, STAT_COLUMNS
-from soccerpredict.data.db import create_db_engine, migrate
+from soccerpredict.data.db import create_db_engine, current_revision, head_revision, migrate
 from soccerpredict.data.parsed import ParsedFile, Rejection
 from soccerpredict.data.repository import ingestion_report, load_match_frame, load_odds, load_parsed_file
-from soccerpredict.data.schema import Match
+from soccerpredict.data.schema import Base, Match
 from soccerpredict.errors import DataError
 
 T1 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
@@ -105,11 +113,35 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def engine(sqlite_url: str, migrated_file: Path) -> Iterator[Engine]:
+def sqlite_engine(sqlite_url: str, migrated_file: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of its own (a copy of ``migrated_file``)."""
     shutil.copyfile(migrated_file, sqlite_url.removeprefix("sqlite:///"))
     engine = create_db_engine(sqlite_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def postgresql_engine(pg_url: str) -> Iterator[Engine]:
+    """A fresh, migrated database on the real PostgreSQL server (psycopg 3: the COPY paths)."""
+    migrate(pg_url)
+    engine = create_db_engine(pg_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.service)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """A migrated, empty database, once per database the repository supports."""
+    engine: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return engine
+
+
+#: ``engine`` on one database only, for what the other does not have.
+ON_SQLITE = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "engine", [pytest.param("postgresql", marks=pytest.mark.service)], indirect=True
+)
 
 
 def count(engine: Engine, sql: str) -> int:
@@ -354,25 +386,6 @@ def test_wide_odds_prefer_the_market_average_before_and_pinnacle_at_the_close(en
     assert wide.loc[ids[2]].isna().all()
 
 
-def test_the_bookmakers_mean_does_not_depend_on_the_order_prices_were_stored(
-    engine: Engine, migrated_file: Path, tmp_path: Path
-) -> None:
-    # Summed in storage order, 1.1 + 2.2 + 3.3 and 3.3 + 2.2 + 1.1 differ in the last bit: the mean must not.
-    books = [("B365", 1.1, 3.3, 2.2), ("WH", 2.2, 2.2, 3.3), ("IW", 3.3, 1.1, 1.1)]
-    frames = []
-    for target, order in ((engine, books), (None, books[::-1])):
-        if target is None:
-            copy = tmp_path / "reversed.db"
-            shutil.copyfile(migrated_file, copy)
-            target = create_db_engine(f"sqlite:///{copy}")
-        odds = [(ARS_CHE["match_id"], book, "pre", h, d, a) for book, h, d, a in order]
-        load_parsed_file(target, parsed_file([ARS_CHE], odds))
-        frames.append(load_match_frame(target)[list(ODDS_WIDE_COLUMNS[:3])])
-        target.dispose()
-    pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
-    assert frames[0].iloc[0].tolist() == [2.2, 2.2, 2.2]
-
-
 def test_the_match_frame_filters_by_division_season_and_status(engine: Engine) -> None:
     load_parsed_file(engine, e0_file())
     load_parsed_file(engine, parsed_file([match("Celtic", "Rangers", div="SC0")], source="SC0/2324.csv"))
@@ -431,3 +444,84 @@ def test_a_real_file_loads_through_the_parser_and_round_trips(engine: Engine, re
     pd.testing.assert_frame_equal(load_odds(engine), odds)
     if len(odds):
         assert frame["odds_pre_avg_home"].notna().any()
+
+
+# ---------------------------------------------------------------------------------------- SQLite only
+
+
+@ON_SQLITE
+def test_the_bookmakers_mean_does_not_depend_on_the_order_prices_were_stored(
+    engine: Engine, migrated_file: Path, tmp_path: Path
+) -> None:
+    # Summed in storage order, 1.1 + 2.2 + 3.3 and 3.3 + 2.2 + 1.1 differ in the last bit: the mean must not.
+    books = [("B365", 1.1, 3.3, 2.2), ("WH", 2.2, 2.2, 3.3), ("IW", 3.3, 1.1, 1.1)]
+    frames = []
+    for target, order in ((engine, books), (None, books[::-1])):
+        if target is None:
+            copy = tmp_path / "reversed.db"
+            shutil.copyfile(migrated_file, copy)
+            target = create_db_engine(f"sqlite:///{copy}")
+        odds = [(ARS_CHE["match_id"], book, "pre", h, d, a) for book, h, d, a in order]
+        load_parsed_file(target, parsed_file([ARS_CHE], odds))
+        frames.append(load_match_frame(target)[list(ODDS_WIDE_COLUMNS[:3])])
+        target.dispose()
+    pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
+    assert frames[0].iloc[0].tolist() == [2.2, 2.2, 2.2]
+
+
+# ------------------------------------------------------------------------------------ PostgreSQL only
+
+
+@pytest.mark.service
+def test_the_migrated_postgres_database_agrees_with_the_models(pg_url: str) -> None:
+    migrate(pg_url)
+    migrate(pg_url)  # idempotent
+
+    engine = create_db_engine(pg_url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        tables = set(inspect(conn).get_table_names())
+    engine.dispose()
+    assert diffs == []
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+
+
+@ON_POSTGRESQL
+def test_loads_go_through_copy_and_leave_no_staging_tables(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert isinstance(repository.upsert._writer(conn), repository.upsert._CopyWriter)
+
+    load_parsed_file(engine, e0_file())
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE '\\_load\\_%'")).scalar_one() == 0
+
+
+@ON_POSTGRESQL
+def test_database_check_constraints_reject_a_bad_row_and_name_the_file(engine: Engine) -> None:
+    bad = parsed_file([ARS_CHE | {"ftr": "X"}], source="E0/bad.csv")
+
+    with pytest.raises(DataError, match=r"could not load E0/bad\.csv: CheckViolation"):
+        load_parsed_file(engine, bad)
+
+    assert count(engine, "SELECT count(*) FROM matches") == 0
+    assert rows(engine, "SELECT source, status FROM ingestion_log") == [("E0/bad.csv", "failed")]
+
+
+@ON_POSTGRESQL
+def test_a_large_load_leaves_planner_statistics_behind(engine: Engine) -> None:
+    matches = [match(f"Home {i}", f"Away {i}", line=i + 2) for i in range(400)]
+    odds = [(m["match_id"], book, "pre", 2.0, 3.0, 4.0) for m in matches for book in ("B365", "BW", "IW", "WH", "VC")]
+
+    load_parsed_file(engine, parsed_file(matches, odds))
+
+    # whether or not autovacuum runs (it is off here), the load analyzed the table that grew past 16 pages
+    assert rows(engine, "SELECT reltuples FROM pg_class WHERE relname = 'odds'") == [(2000.0,)]
+
+
+@pytest.mark.service
+def test_concurrent_migrations_of_a_fresh_database_do_not_collide(pg_url: str) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(migrate, [pg_url] * 3))
+
+    assert current_revision(pg_url) == head_revision()
