@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from soccerpredict import cli
 from soccerpredict.artifacts import ALIAS_CANDIDATE, ALIAS_CHAMPION
+from soccerpredict.cli import app, options
 from soccerpredict.data.sources.odds import ODDS_SOURCES
 from soccerpredict.features.build import FEATURE_GROUPS, TRACKS
 from soccerpredict.models.estimators import MODEL_NAMES
 from soccerpredict.params import CONF_DIR
-
-app = cli.app
 
 
 def test_version_is_the_package_version() -> None:
@@ -28,11 +26,11 @@ def test_version_is_the_package_version() -> None:
 @pytest.mark.parametrize(
     ("choices", "home"),
     [
-        (cli.Model, MODEL_NAMES),
-        (cli.Track, tuple(TRACKS)),
-        (cli.FeatureGroupName, tuple(FEATURE_GROUPS)),
-        (cli.OddsSourceName, tuple(ODDS_SOURCES)),
-        (cli.PromoteAlias, (ALIAS_CHAMPION, ALIAS_CANDIDATE)),
+        (options.Model, MODEL_NAMES),
+        (options.Track, tuple(TRACKS)),
+        (options.FeatureGroupName, tuple(FEATURE_GROUPS)),
+        (options.OddsSourceName, tuple(ODDS_SOURCES)),
+        (options.PromoteAlias, (ALIAS_CHAMPION, ALIAS_CANDIDATE)),
     ],
     ids=lambda value: getattr(value, "__name__", ""),
 )
@@ -42,7 +40,7 @@ def test_choices_are_those_of_their_home(choices: type, home: tuple[str, ...]) -
 
 def test_experiments_are_the_files_in_conf_experiment() -> None:
     files = {p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml")}
-    assert {e.value for e in cli.Experiment} == files
+    assert {e.value for e in options.Experiment} == files
 
 
 @pytest.mark.parametrize(

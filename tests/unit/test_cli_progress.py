@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 import components.stage
 from components.stages import STAGES
 from pipelines.sequential import run_sequential
-from soccerpredict.cli import _StageProgress, _StudyBars, app
+from soccerpredict.cli import app
+from soccerpredict.cli.progress import StageProgress, StudyBars
 from soccerpredict.models.study import StudyProgress
 
 
@@ -56,7 +57,7 @@ def test_run_sequential_announces_each_stage_by_number_before_it_runs(stages_run
 
 def test_stage_progress_shows_the_stage_number_and_name_and_counts_finished_stages() -> None:
     with quiet_progress() as progress:
-        shown = _StageProgress(progress)
+        shown = StageProgress(progress)
         shown.start(1, 22, "load_data_from_sources")
         (task,) = progress.tasks
         assert (task.description, task.completed, task.total) == ("stage 1/22 load_data_from_sources", 0, 22)
@@ -100,7 +101,7 @@ def walk(name: str, done: int, season: str | None, total: int = 2) -> StudyProgr
 
 def test_study_bars_count_each_forecasters_seasons_on_its_own_bar() -> None:
     with quiet_progress() as progress:
-        bars = _StudyBars(progress)
+        bars = StudyBars(progress)
         bars(StudyProgress("features", "building features for 1,520 finished matches"))
         bars(walk("model:stats_only", 0, None))
         bars(walk("model:stats_only", 1, "2223"))
