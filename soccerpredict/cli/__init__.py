@@ -1,7 +1,7 @@
 """The ``soccerpredict`` command line: every user-facing job of the system.
 
 One module per sub-app (``db``, ``ingest``, ``export``, ``params``, ``pipeline``, ``registry``, ``docs``) and
-for the top-level jobs (``backtest``, ``demo``; ``stage`` lives with ``pipeline``); ``output`` and ``options``
+for the top-level jobs (``backtest``, ``predict`` and ``cards``, ``demo``; ``stage`` lives with ``pipeline``); ``output`` and ``options``
 hold what they share. Heavy libraries are imported inside the commands, so ``--help`` stays fast.
 """
 
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from soccerpredict.cli import backtest, db, demo, docs, export, ingest, params, pipeline, registry
+from soccerpredict.cli import backtest, db, demo, docs, export, ingest, params, pipeline, predict, registry
 from soccerpredict.cli.output import console, err_console
 from soccerpredict.errors import SoccerPredictError
 
@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 # The order here is the order of `soccerpredict --help`: the top-level jobs, then the sub-apps.
 app.command("backtest")(backtest.backtest)
+app.command("predict")(predict.predict)
+app.command("cards")(predict.cards)
 app.command("demo")(demo.demo)
 app.command("stage")(pipeline.stage)
 app.add_typer(ingest.app, name="ingest")
