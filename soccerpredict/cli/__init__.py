@@ -1,8 +1,9 @@
 """The ``soccerpredict`` command line: every user-facing job of the system.
 
 One module per sub-app (``db``, ``ingest``, ``export``, ``params``, ``pipeline``, ``registry``, ``docs``) and
-for the top-level jobs (``backtest``, ``predict`` and ``cards``, ``demo``; ``stage`` lives with ``pipeline``); ``output`` and ``options``
-hold what they share. Heavy libraries are imported inside the commands, so ``--help`` stays fast.
+for the top-level jobs (``backtest``, ``predict`` and ``cards``, ``demo``; ``stage`` lives with ``pipeline``);
+``output`` and ``options`` hold what they share. Heavy libraries are imported inside the commands, so ``--help``
+stays fast.
 """
 
 from __future__ import annotations

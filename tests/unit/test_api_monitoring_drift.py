@@ -153,9 +153,7 @@ def test_the_real_evidently_summary_round_trips(client: TestClient, store: Objec
     assert {dict(labels)["feature"] for labels in scores} == {"elo_diff", "rest_days_diff"}
     assert samples(client, "soccerpredict_model_drifted_features_share") == {(): result.drifted_share}
     # The summary and the report are two objects, each polled on its own: the report may load a poll later.
-    report = eventually(
-        lambda: (r := client.get("/monitoring/drift/report", headers=HEADERS)).status_code == 200 and r
-    )
+    report = eventually(lambda: (r := client.get("/monitoring/drift/report", headers=HEADERS)).status_code == 200 and r)
     assert report, "the published report never appeared"
     assert report.headers["content-type"].startswith("text/html")
     assert "<html" in report.text.lower()
