@@ -10,6 +10,7 @@ import pandas as pd
 
 from soccerpredict.artifacts import DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY
 from soccerpredict.params import DriftParams
+from soccerpredict.settings import Settings
 
 __all__ = ["monitor_drift"]
 
@@ -22,6 +23,7 @@ def monitor_drift(
     drift_summary: Path,
     drift_report: Path,
     drift: DriftParams,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Compare the last ``current_days`` of matches (and fixtures) with a sample of the training rows.
 
@@ -30,7 +32,6 @@ def monitor_drift(
     """
     from soccerpredict.data.store import ObjectStore
     from soccerpredict.monitoring.drift import compute_drift, spread_columns
-    from soccerpredict.settings import Settings
 
     all_columns = json.loads(feature_list.read_text())["columns"]
     columns = spread_columns(all_columns, drift.max_columns)
@@ -49,7 +50,7 @@ def monitor_drift(
     }
     drift_summary.write_text(json.dumps(summary, indent=2))
     drift_report.write_text(result.html)
-    store = ObjectStore.from_settings(Settings())
+    store = ObjectStore.from_settings(settings)
     store.write_bytes(DRIFT_SUMMARY_KEY, drift_summary.read_bytes())
     store.write_bytes(DRIFT_REPORT_KEY, drift_report.read_bytes())
     return {"drifted_share": round(result.drifted_share, 3), "current_rows": len(current)}

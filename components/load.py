@@ -7,19 +7,18 @@ from typing import Any
 
 from soccerpredict.data.columns import season_start_year
 from soccerpredict.params import DataParams
+from soccerpredict.settings import Settings
 
 __all__ = ["load_data_from_sources"]
 
 
-def load_data_from_sources(*, matches: Path, data: DataParams) -> dict[str, Any]:
+def load_data_from_sources(*, matches: Path, data: DataParams, settings: Settings) -> dict[str, Any]:
     """Ingest ``data.sources`` (idempotent: unchanged files are skipped) and write every match as parquet."""
     from soccerpredict.data.db import create_db_engine, migrate
     from soccerpredict.data.ingest import ingest_football_data, plan_football_data
     from soccerpredict.data.repository import load_match_frame
     from soccerpredict.errors import DataError
-    from soccerpredict.settings import Settings
 
-    settings = Settings()
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.database_url)
     engine = create_db_engine(settings.database_url)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import time
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
 from soccerpredict.errors import PipelineError
+
+if TYPE_CHECKING:
+    from soccerpredict.settings import Settings
 
 __all__ = ["Stage", "console", "run_stage_function"]
 
@@ -46,33 +50,14 @@ class Stage:
         return getattr(importlib.import_module(module), attribute)
 
 
-def run_stage_function(stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any]) -> dict[str, Any]:
+def run_stage_function(
+    stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any], settings: Settings
+) -> dict[str, Any]:
     """Run one stage with resolved paths (by artifact name) and its params sections; return its summary.
 
-    A stage of the table that fails records a failed pipeline run, and the table's last stage records a
-    successful one (:mod:`soccerpredict.monitoring.pipeline_runs`), under every orchestrator alike.
+    ``settings`` (built once by the orchestrator) is passed to a stage function that has a ``settings``
+    parameter. Recording the pipeline run's status is the table's job (:func:`components.stages.run_table_stage`).
     """
-    from components.stages import STAGES
-
-    in_table = any(stage is known for known in STAGES)
-    try:
-        summary = _run(stage, paths=paths, params=params)
-    except Exception as exc:
-        if in_table:
-            _record_run("failed", stage, f"{type(exc).__name__}: {exc}")
-        raise
-    if in_table and stage is STAGES[-1]:
-        _record_run("success", stage)
-    return summary
-
-
-def _record_run(status: Literal["success", "failed"], stage: Stage, error: str | None = None) -> None:
-    from soccerpredict.monitoring.pipeline_runs import record_run_quietly
-
-    record_run_quietly(status, stage=stage.name, error=error)
-
-
-def _run(stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any]) -> dict[str, Any]:
     missing = [name for name in stage.inputs.values() if not paths[name].exists()]
     if missing:
         raise PipelineError(f"stage {stage.name}: missing input(s) {missing}; run the stages that produce them first")
@@ -81,6 +66,8 @@ def _run(stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any]) 
     kwargs: dict[str, Any] = {arg: paths[name] for arg, name in {**stage.inputs, **stage.outputs}.items()}
     function = stage.load()
     kwargs.update(_typed_params(function, stage, params))
+    if "settings" in inspect.signature(function).parameters:
+        kwargs["settings"] = settings
     console.rule(f"[bold]{stage.name}[/]  {stage.description}")
     start = time.perf_counter()
     summary = function(**kwargs) or {}

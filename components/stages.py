@@ -6,11 +6,16 @@ from :data:`STAGES`. Artifact names double as paths under the work folder (``art
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
-from components.stage import Stage
+from components.stage import Stage, run_stage_function
 
-__all__ = ["STAGES", "stage_by_name"]
+if TYPE_CHECKING:
+    from soccerpredict.settings import Settings
+
+__all__ = ["STAGES", "run_table_stage", "stage_by_name"]
 
 _V = "components.validate"
 
@@ -256,3 +261,26 @@ def stage_by_name(name: str) -> Stage:
         return _BY_NAME[name]
     except KeyError:
         raise PipelineError(f"no stage {name!r}; stages: {', '.join(_BY_NAME)}") from None
+
+
+def run_table_stage(
+    stage: Stage, *, paths: Mapping[str, Path], params: Mapping[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """Run a stage of the table (:func:`~components.stage.run_stage_function`) and record the pipeline run.
+
+    A stage that fails records a failed run, and the table's last stage records a successful one
+    (:mod:`soccerpredict.monitoring.pipeline_runs`), under every orchestrator alike: each of them (the CLI's
+    ``stage`` under DVC and Airflow, the KFP component, the sequential run) calls this, never the bare runner.
+    """
+    from soccerpredict.monitoring.pipeline_runs import record_run_quietly
+
+    if _BY_NAME.get(stage.name) is not stage:
+        raise ValueError(f"stage {stage.name!r} is not the table's")
+    try:
+        summary = run_stage_function(stage, paths=paths, params=params, settings=settings)
+    except Exception as exc:
+        record_run_quietly(settings, "failed", stage=stage.name, error=f"{type(exc).__name__}: {exc}")
+        raise
+    if stage is STAGES[-1]:
+        record_run_quietly(settings, "success", stage=stage.name)
+    return summary

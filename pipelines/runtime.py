@@ -17,14 +17,15 @@ CLASSES: Final = ("home", "draw", "away")
 
 def run_component(name: str, params_json: str, **artifacts: Any) -> dict[str, Any]:
     """Run stage ``name``; ``artifacts`` are the component's Input/Output artifacts by argument name."""
-    from components.stage import run_stage_function
-    from components.stages import stage_by_name
+    from components.stages import run_table_stage, stage_by_name
+    from soccerpredict.settings import Settings
 
     stage = stage_by_name(name)
     paths: dict[str, Path] = {}
     for arg, artifact_name in {**stage.inputs, **stage.outputs}.items():
         paths[artifact_name] = Path(artifacts[arg].path)
-    return run_stage_function(stage, paths=paths, params=json.loads(params_json))
+    # The component's process is the entry point: its settings come from the pod's environment.
+    return run_table_stage(stage, paths=paths, params=json.loads(params_json), settings=Settings())
 
 
 def roc_points(

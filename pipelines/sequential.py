@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from soccerpredict.settings import Settings
 
 __all__ = ["run_sequential"]
 
@@ -17,6 +20,7 @@ def run_sequential(
     params: Mapping[str, Any],
     workdir: Path,
     *,
+    settings: Settings,
     on_start: Callable[[int, int, str], None] | None = None,
     on_stage: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -26,8 +30,7 @@ def run_sequential(
         on_start: called with ``(number, total, name)`` as stage ``number`` (from 1) of ``total`` starts.
         on_stage: called with each stage's summary when it has finished.
     """
-    from components.stage import run_stage_function
-    from components.stages import STAGES
+    from components.stages import STAGES, run_table_stage
 
     workdir.mkdir(parents=True, exist_ok=True)
     summaries = []
@@ -35,7 +38,7 @@ def run_sequential(
         if on_start is not None:
             on_start(number, len(STAGES), stage.name)
         paths = {name: workdir / name for name in [*stage.inputs.values(), *stage.outputs.values()]}
-        summary = run_stage_function(stage, paths=paths, params=params)
+        summary = run_table_stage(stage, paths=paths, params=params, settings=settings)
         summaries.append(summary)
         if on_stage is not None:
             on_stage(summary)

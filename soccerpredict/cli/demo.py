@@ -82,7 +82,7 @@ def _demo_pipeline(experiment: str, settings: Settings) -> str | None:
     write_params(params, folder / "params.yaml")
     console.rule(f"training pipeline: 22 stages, experiment {experiment!r} (a few minutes on two cores)")
     try:
-        run_stages(params, folder / "artifacts")
+        run_stages(params, folder / "artifacts", settings)
     except SoccerPredictError as exc:
         raise fail(f"{exc}\n(artifacts of the stages that finished: {folder / 'artifacts'})") from exc
     return _champion()

@@ -23,14 +23,13 @@ def stage(
     params: Annotated[Path, typer.Option(help="Composed params file.")] = Path("params.yaml"),
 ) -> None:
     """Run one pipeline stage over files in the work folder (what dvc.yaml calls)."""
-    from components.stage import run_stage_function
-    from components.stages import stage_by_name
+    from components.stages import run_table_stage, stage_by_name
     from soccerpredict.params import load_params
 
     try:
         spec = stage_by_name(name)
         paths = {n: workdir / n for n in [*spec.inputs.values(), *spec.outputs.values()]}
-        run_stage_function(spec, paths=paths, params=load_params(params))
+        run_table_stage(spec, paths=paths, params=load_params(params), settings=load_settings())
     except SoccerPredictError as exc:
         raise fail(str(exc)) from exc
 
@@ -134,7 +133,7 @@ def pipeline_run(
             run_local(loaded, pipeline_root=pipeline_root.resolve(), runner=runner.value, image=image)
             data: dict[str, Any] = {"artifacts": str(pipeline_root), "stages": None}
         else:
-            data = {"artifacts": str(workdir), "stages": run_stages(loaded, workdir)}
+            data = {"artifacts": str(workdir), "stages": run_stages(loaded, workdir, load_settings())}
     except SoccerPredictError as exc:
         raise fail(str(exc)) from exc
     emit(json_output, data, lambda: console.print(f"pipeline finished; artifacts under {data['artifacts']}"))

@@ -11,6 +11,7 @@ from soccerpredict.cli.output import console
 
 if TYPE_CHECKING:  # the study imports numpy and pandas: only the backtest command loads it
     from soccerpredict.models.study import StudyProgress
+    from soccerpredict.settings import Settings
 
 __all__ = ["StageProgress", "StudyBars", "run_stages", "stage_progress"]
 
@@ -43,13 +44,13 @@ def stage_progress() -> Progress:
     )
 
 
-def run_stages(params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
+def run_stages(params: dict[str, Any], workdir: Path, settings: Settings) -> list[dict[str, Any]]:
     """Every stage of the table in this process, under a stage n/22 display; the stages' summaries."""
     from pipelines.sequential import run_sequential
 
     with stage_progress() as progress:
         shown = StageProgress(progress)
-        return run_sequential(params, workdir, on_start=shown.start, on_stage=shown.finish)
+        return run_sequential(params, workdir, settings=settings, on_start=shown.start, on_stage=shown.finish)
 
 
 class StudyBars:

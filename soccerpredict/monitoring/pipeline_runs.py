@@ -23,6 +23,7 @@ from soccerpredict.errors import StoreError
 
 if TYPE_CHECKING:
     from soccerpredict.data.store import ObjectStore
+    from soccerpredict.settings import Settings
 
 __all__ = ["FAILED", "SUCCESS", "read_runs", "record_run", "record_run_quietly"]
 
@@ -71,13 +72,12 @@ def record_run(
     return record
 
 
-def record_run_quietly(status: Status, *, stage: str, error: str | None = None) -> None:
-    """:func:`record_run` on the store of the environment's settings; a failure to record is logged, never
-    raised (it must not hide the stage's own error or fail a good run)."""
+def record_run_quietly(settings: Settings, status: Status, *, stage: str, error: str | None = None) -> None:
+    """:func:`record_run` on the object store of ``settings``; a failure to record is logged, never raised (it
+    must not hide the stage's own error or fail a good run)."""
     try:
         from soccerpredict.data.store import ObjectStore
-        from soccerpredict.settings import Settings
 
-        record_run(ObjectStore.from_settings(Settings()), status, stage=stage, error=error)
+        record_run(ObjectStore.from_settings(settings), status, stage=stage, error=error)
     except Exception as exc:
         log.warning("could not record the pipeline run (%s at stage %s): %s", status, stage, exc)

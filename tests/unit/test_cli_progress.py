@@ -13,12 +13,13 @@ from rich.console import Console
 from rich.progress import Progress
 from typer.testing import CliRunner
 
-import components.stage
+import components.stages
 from components.stages import STAGES
 from pipelines.sequential import run_sequential
 from soccerpredict.cli import app
 from soccerpredict.cli.progress import StageProgress, StudyBars
 from soccerpredict.models.study import StudyProgress
+from soccerpredict.settings import Settings
 
 
 @pytest.fixture
@@ -26,11 +27,11 @@ def stages_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Stages that only record that they ran (run_sequential looks the runner up when it is called)."""
     ran: list[str] = []
 
-    def run(stage: Any, *, paths: Any, params: Any) -> dict[str, Any]:
+    def run(stage: Any, *, paths: Any, params: Any, settings: Any) -> dict[str, Any]:
         ran.append(stage.name)
         return {"stage": stage.name, "seconds": 0.0}
 
-    monkeypatch.setattr(components.stage, "run_stage_function", run)
+    monkeypatch.setattr(components.stages, "run_table_stage", run)
     return ran
 
 
@@ -45,7 +46,9 @@ def test_run_sequential_announces_each_stage_by_number_before_it_runs(stages_run
         assert len(stages_run) == number - 1, "announced before it runs"
         events.append(("start", number, total, name))
 
-    summaries = run_sequential({}, tmp_path, on_start=started, on_stage=lambda s: events.append(("done", s["stage"])))
+    summaries = run_sequential(
+        {}, tmp_path, settings=Settings(), on_start=started, on_stage=lambda s: events.append(("done", s["stage"]))
+    )
 
     assert len(STAGES) == 22
     expected: list[tuple[Any, ...]] = []

@@ -144,13 +144,15 @@ def test_run_record_keeps_counts_and_the_last_run(tmp_path: Path) -> None:
 def test_table_stages_record_failed_and_successful_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from components import drift
     from components.stage import Stage, run_stage_function
-    from components.stages import STAGES, stage_by_name
+    from components.stages import STAGES, run_table_stage, stage_by_name
     from soccerpredict.errors import PipelineError
+    from soccerpredict.settings import Settings
 
     monkeypatch.setenv("SOCCER_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("SOCCER_STORE_URI", raising=False)
     store = ObjectStore((tmp_path / "home" / "store").as_uri())
     work = tmp_path / "work"
+    settings = Settings()
 
     def paths(stage: Stage) -> dict[str, Path]:
         return {name: work / name for name in [*stage.inputs.values(), *stage.outputs.values()]}
@@ -158,7 +160,7 @@ def test_table_stages_record_failed_and_successful_runs(tmp_path: Path, monkeypa
     # A stage of the table that fails records a failed run (its inputs are missing here).
     validate = stage_by_name("validate_raw")
     with pytest.raises(PipelineError, match="missing input"):
-        run_stage_function(validate, paths=paths(validate), params={})
+        run_table_stage(validate, paths=paths(validate), params={}, settings=settings)
     record = store.read_json(PIPELINE_RUNS_KEY)
     assert record["runs"] == {"failed": 1} and record["last_run"]["stage"] == "validate_raw"
     assert "missing input" in record["last_run"]["error"]
@@ -169,24 +171,26 @@ def test_table_stages_record_failed_and_successful_runs(tmp_path: Path, monkeypa
     for name in last.inputs.values():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_text("{}")
-    assert run_stage_function(last, paths=paths(last), params={})["fake"] is True
+    assert run_table_stage(last, paths=paths(last), params={}, settings=settings)["fake"] is True
     record = store.read_json(PIPELINE_RUNS_KEY)
     assert record["runs"] == {"failed": 1, "success": 1} and record["last_success"] > record["last_failure"]
 
-    # A stage outside the table (a test's own) records nothing.
+    # The bare runner records nothing, and a stage outside the table (a test's own) is refused by the table's.
     stray = Stage("stray", "components.drift:monitor_drift", inputs={"x": "nowhere.json"})
     with pytest.raises(PipelineError):
-        run_stage_function(stray, paths={"nowhere.json": work / "nowhere.json"}, params={})
+        run_stage_function(stray, paths={"nowhere.json": work / "nowhere.json"}, params={}, settings=settings)
+    with pytest.raises(ValueError, match="not the table's"):
+        run_table_stage(stray, paths={"nowhere.json": work / "nowhere.json"}, params={}, settings=settings)
     assert store.read_json(PIPELINE_RUNS_KEY)["runs"] == {"failed": 1, "success": 1}
 
 
 def test_a_store_that_fails_never_hides_the_stage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from components.stage import run_stage_function
-    from components.stages import stage_by_name
+    from components.stages import run_table_stage, stage_by_name
     from soccerpredict.errors import PipelineError, StoreError
     from soccerpredict.monitoring import pipeline_runs
+    from soccerpredict.settings import Settings
 
     def unreachable(*args: Any, **kwargs: Any) -> None:
         raise StoreError("cannot write s3://bucket/monitoring/pipeline/runs.json: connection refused")
@@ -195,7 +199,7 @@ def test_a_store_that_fails_never_hides_the_stage_error(
     monkeypatch.setattr(pipeline_runs, "record_run", unreachable)
     stage = stage_by_name("validate_raw")
     with caplog.at_level(logging.WARNING), pytest.raises(PipelineError, match="missing input"):
-        run_stage_function(stage, paths={n: tmp_path / n for n in stage.inputs.values()}, params={})
+        run_table_stage(stage, paths={n: tmp_path / n for n in stage.inputs.values()}, params={}, settings=Settings())
     assert "could not record the pipeline run" in caplog.text
 
 
