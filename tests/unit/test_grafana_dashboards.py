@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from soccerpredict.monitoring.metrics import METRICS, metric_names
-from soccerpredict.monitoring.promql import promql_metric_names
+from promql import promql_metric_names
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "manifests" / "grafana"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from soccerpredict.monitoring.promql import promql_metric_names
+from promql import promql_metric_names
 
 
 @pytest.mark.parametrize(

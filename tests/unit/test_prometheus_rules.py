@@ -18,7 +18,7 @@ import yaml
 from needs import missing
 
 from soccerpredict.monitoring.metrics import metric_names
-from soccerpredict.monitoring.promql import promql_metric_names
+from promql import promql_metric_names
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "manifests" / "prometheus"

@@ -1,5 +1,7 @@
 """Metric names in a PromQL expression, to check alert rules and dashboards against the metric table.
 
+A test helper: nothing in the product reads PromQL (the rules and dashboards are checked here, and by promtool).
+
 Not a parser: the expression is reduced step by step (strings, label matchers, ranges, grouping label
 lists, numbers and durations, Grafana variables go), and what remains of each identifier is a metric name
 unless it calls a function (``rate(``) or is an operator keyword (``and``, ``by``, ``offset``…).
