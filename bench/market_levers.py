@@ -47,7 +47,7 @@ from soccerpredict.models.anchored import MarketAnchoredXGBClassifier
 from soccerpredict.models.backtest import paired_bootstrap_diff
 from soccerpredict.models.estimators import make_estimator
 from soccerpredict.models.metrics import per_row_rps
-from soccerpredict.models.study import BIG_FIVE
+from soccerpredict.models.study_tables import BIG_FIVE
 from soccerpredict.models.tuning import season_start_year
 from soccerpredict.settings import Settings
 

@@ -32,7 +32,8 @@ from soccerpredict.data.db import create_db_engine
 from soccerpredict.data.repository import load_match_frame
 from soccerpredict.models.backtest import paired_bootstrap_diff
 from soccerpredict.models.metrics import PROB_COLUMNS, per_row_rps
-from soccerpredict.models.study import BIG_FIVE, StudyConfig, run_study
+from soccerpredict.models.study import StudyConfig, run_study
+from soccerpredict.models.study_tables import BIG_FIVE
 from soccerpredict.settings import Settings
 
 BLEND_WEIGHTS = (0.7, 0.85)

@@ -90,7 +90,8 @@ def backtest(
 
     from soccerpredict.data.repository import load_match_frame
     from soccerpredict.models.plots import plots_markdown, write_backtest_plots, write_importance_plot
-    from soccerpredict.models.study import StudyConfig, render_study_markdown, run_study
+    from soccerpredict.models.study import StudyConfig, run_study
+    from soccerpredict.models.study_report import render_study_markdown
 
     settings = load_settings()
     config = StudyConfig(

@@ -17,7 +17,8 @@ from soccerpredict.data.db import create_db_engine, migrate
 from soccerpredict.data.ingest import ingest_football_data, plan_football_data
 from soccerpredict.data.repository import load_match_frame
 from soccerpredict.errors import ModelError
-from soccerpredict.models.study import StudyConfig, StudyProgress, render_study_markdown, run_study
+from soccerpredict.models.study import StudyConfig, StudyProgress, run_study
+from soccerpredict.models.study_report import render_study_markdown
 
 
 @pytest.fixture(scope="module")
