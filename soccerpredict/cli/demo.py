@@ -97,7 +97,8 @@ def _demo_serve(settings: Settings, champion: str, *, api_key: str, check: bool)
     import json
     import signal
 
-    from serving.stack import LocalStack, check_endpoints, free_port
+    from serving.checks import check_endpoints
+    from serving.stack import LocalStack, free_port
     from soccerpredict.errors import ServingError
 
     predictor_port = free_port(None if check else settings.predictor_port)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from promql import promql_metric_names
 
 from soccerpredict.monitoring.metrics import METRICS, metric_names
-from promql import promql_metric_names
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "manifests" / "grafana"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 from needs import missing
+from promql import promql_metric_names
 
 from soccerpredict.monitoring.metrics import metric_names
-from promql import promql_metric_names
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "manifests" / "prometheus"

@@ -1,4 +1,4 @@
-"""`demo --check` judges every answer by its body as well as its status (serving/stack.py: check_endpoints)."""
+"""`demo --check` judges every answer by its body as well as its status (serving/checks.py: check_endpoints)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from serving.stack import check_endpoints
+from serving.checks import check_endpoints
 
 API, PREDICTOR, KEY = "http://api.test", "http://predictor.test", "k"
 MATCH = "E0-20240817-arsenal-wolves"
