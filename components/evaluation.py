@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from components.modelling import load_xy
+from soccerpredict.models.report import EvaluationReport
 from soccerpredict.params import BacktestParams, EvaluateParams
 
 __all__ = ["backtest", "evaluate", "explain", "quality_gate"]
@@ -110,7 +111,7 @@ def evaluate(
     overall = report_by_group(
         preds.reset_index(drop=True), market, by=(), n_boot=evaluate.n_bootstrap, seed=evaluate.seed
     ).to_dict(orient="records")[0]
-    report = {
+    raw = {
         "model_name": chosen["model"],
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "track": json.loads(feature_list.read_text())["track"],
@@ -134,10 +135,15 @@ def evaluate(
         "quality_gate": gate,
         "warnings": warnings,
     }
-    evaluation.write_text(json.dumps(report, indent=2, default=_json))
+    # Through JSON first: numpy scalars and timestamps become plain values, then the one schema checks the result.
+    report = EvaluationReport.from_json(json.dumps(raw, default=_json), source=str(evaluation))
+    report.write(evaluation)
     metrics.write_text(json.dumps({k: round(v, 6) for k, v in results["model"].items()}, indent=2))
     figures = {"backtest_plots": _pngs(backtest_plots), "importance_plots": _pngs(importance_plots)}
-    render_model_card({**report, "predictions": preds, "benchmark_probs": market, **figures}, out_dir=card)
+    render_model_card(
+        {**report.model_dump(exclude_unset=True), "predictions": preds, "benchmark_probs": market, **figures},
+        out_dir=card,
+    )
     return {
         "rps": round(results["model"]["rps"], 4),
         "market_rps": round(results["market"]["rps"], 4),

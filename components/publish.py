@@ -15,15 +15,19 @@ from components.modelling import load_xy
 from soccerpredict.artifacts import (
     ALIAS_CANDIDATE,
     ALIAS_CHAMPION,
+    CARD_ARTIFACT,
     CARDS_KEY,
+    EVALUATION_ARTIFACT,
     MATCH_FEATURES_KEY,
+    MODEL_EVALUATION_KEY,
     MODEL_NAME,
     PREDICTIONS_KEY,
     PROBABILITY_COLUMNS,
 )
+from soccerpredict.models.report import MAX_CARD_BYTES, MAX_PLOT_BYTES, EvaluationReport, ModelEvaluation, Scores
 from soccerpredict.params import EvaluateParams, PublishParams
 
-__all__ = ["batch_inference", "build_cards", "promote_model", "register_model"]
+__all__ = ["batch_inference", "build_cards", "champion_evaluation", "promote_model", "register_model"]
 
 _PREDICTION_COLUMNS = (
     "match_id",
@@ -58,28 +62,37 @@ def register_model(
     from soccerpredict.registry.mlflow_log import git_commit, log_and_register
 
     _settings()
-    report = json.loads(evaluation.read_text())
+    report = EvaluationReport.read(evaluation)
     features = json.loads(feature_list.read_text())
     _, X, _ = load_xy(train, feature_list)
-    metrics = {f"test_{k}": v for k, v in report["metrics"]["model"].items() if isinstance(v, (int, float))}
-    metrics.update(
-        {f"market_{k}": v for k, v in report["metrics"].get("market", {}).items() if k in ("rps", "log_loss")}
-    )
+    metrics = {f"test_{k}": v for k, v in _numbers(report.model_scores).items()}
+    market = report.metrics.get(report.benchmark_key)
+    if market is not None:
+        metrics.update({f"market_{k}": v for k, v in _numbers(market).items() if k in ("rps", "log_loss")})
     registered = log_and_register(
         joblib.load(model),
         example=X.head(50).astype("float32").astype("float64"),
-        params={"model": report["model_name"], "track": features["track"], **report.get("params", {})},
+        params={"model": report.model_name, "track": features["track"], **report.params},
         metrics=metrics,
         tags={
             "git_commit": git_commit(),
             "data_fingerprint": _fingerprint(train),
             "track": features["track"],
-            "quality_gate": str(report["quality_gate"]["passed"]),
+            "quality_gate": str(report.quality_gate.passed),
         },
-        artifacts={"card": card, "evaluation": evaluation, "features": feature_list},
+        artifacts={CARD_ARTIFACT: card, EVALUATION_ARTIFACT: evaluation, "features": feature_list},
     )
     registration.write_text(json.dumps(registered.to_dict(), indent=2))
     return registered.to_dict()
+
+
+def _numbers(scores: Scores) -> dict[str, float]:
+    """The scores that were computed (a metric the report lacks is not logged as a number)."""
+    return {
+        k: v
+        for k, v in scores.model_dump(exclude_none=True).items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def _fingerprint(path: Path) -> str:
@@ -124,9 +137,14 @@ def promote_model(
 
     _settings()
     version = json.loads(registration.read_text())["version"]
-    gate = json.loads(evaluation.read_text())["quality_gate"]
-    outcome: dict[str, Any] = {"version": version, "quality_gate": gate, "candidate": False, "champion": False}
-    if gate["passed"]:
+    gate = EvaluationReport.read(evaluation).quality_gate
+    outcome: dict[str, Any] = {
+        "version": version,
+        "quality_gate": gate.model_dump(exclude_unset=True),
+        "candidate": False,
+        "champion": False,
+    }
+    if gate.passed:
         set_alias(ALIAS_CANDIDATE, version)
         outcome["candidate"] = True
         preds = pd.read_parquet(test_predictions)
@@ -142,7 +160,7 @@ def promote_model(
             set_alias(ALIAS_CHAMPION, version)
         outcome.update({"champion": decision.promote, "previous_champion": previous, "decision": decision.to_dict()})
     else:
-        outcome["decision"] = {"promote": False, "reason": f"quality gate failed: {gate['beats']}"}
+        outcome["decision"] = {"promote": False, "reason": f"quality gate failed: {gate.beats}"}
     promotion.write_text(json.dumps(outcome, indent=2, default=float))
     return {"version": version, "candidate": outcome["candidate"], "champion": outcome["champion"]}
 
@@ -156,7 +174,8 @@ def batch_inference(
     match_features: Path,
     publish: PublishParams,
 ) -> dict[str, Any]:
-    """Score upcoming and recent matches with the champion; publish predictions and the features snapshot."""
+    """Score upcoming and recent matches with the champion; publish predictions, the features snapshot and the
+    champion's evaluation (its run's report, card and reliability plot: :func:`champion_evaluation`)."""
     import mlflow
 
     from components.stage import console
@@ -190,7 +209,78 @@ def batch_inference(
     store = ObjectStore.from_settings(settings)
     store.write_bytes(MATCH_FEATURES_KEY, match_features.read_bytes())
     store.write_bytes(PREDICTIONS_KEY, predictions.read_bytes())
-    return {"predictions": len(out), "model_version": version, "store": store.url(PREDICTIONS_KEY)}
+    published = _publish_evaluation(store, version)
+    return {
+        "predictions": len(out),
+        "model_version": version,
+        "store": store.url(PREDICTIONS_KEY),
+        "evaluation": store.url(MODEL_EVALUATION_KEY) if published else None,
+    }
+
+
+def _publish_evaluation(store: Any, version: str) -> bool:
+    """Publish the champion run's evaluation report, card and reliability plot; whether it was published.
+
+    A champion whose run logged no readable report is said so, and the copy users read stays as it was.
+    """
+    from components.stage import console
+
+    try:
+        payload = champion_evaluation(version, _run_artifact(version))
+    except Exception as exc:  # the predictions are out; a missing report must not fail the stage
+        console.print(f"[yellow]champion v{version}: evaluation not published[/]: {type(exc).__name__}: {exc}")
+        return False
+    if payload is None:
+        console.print(f"[yellow]champion v{version} logged no evaluation report: evaluation not published[/]")
+        return False
+    store.write_bytes(MODEL_EVALUATION_KEY, payload.to_json().encode())
+    return True
+
+
+def _run_artifact(version: str) -> Any:
+    """A function downloading one artifact folder of the version's run (None when the run lacks it)."""
+    import mlflow
+
+    run_id = mlflow.MlflowClient().get_model_version(MODEL_NAME, version).run_id
+
+    def download(name: str) -> Path | None:
+        try:
+            return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name))
+        except Exception:  # MLflow raises its own and the store's errors for an absent artifact
+            return None
+
+    return download
+
+
+def champion_evaluation(version: str, download: Any, *, now: datetime | None = None) -> ModelEvaluation | None:
+    """The published evaluation of champion ``version`` from its run's artifacts; None when it has no report.
+
+    ``download(name)`` gives the local folder of a run artifact, or None. The card and its reliability plot
+    are carried when they are small (:data:`MAX_CARD_BYTES`, :data:`MAX_PLOT_BYTES`).
+    """
+    import base64
+
+    from soccerpredict.models.card import CARD_NAME, RELIABILITY_PNG
+
+    folder = download(EVALUATION_ARTIFACT)
+    report = EvaluationReport.find(folder) if folder is not None else None
+    if report is None:
+        return None
+    cards = download(CARD_ARTIFACT)
+    card = _small(cards / CARD_NAME, MAX_CARD_BYTES) if cards is not None else None
+    plot = _small(cards / RELIABILITY_PNG, MAX_PLOT_BYTES) if cards is not None else None
+    return ModelEvaluation(
+        model=MODEL_NAME,
+        version=version,
+        published_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        evaluation=report,
+        card=card.decode("utf-8", errors="replace") if card is not None else None,
+        reliability_png=base64.b64encode(plot).decode("ascii") if plot is not None else None,
+    )
+
+
+def _small(path: Path, limit: int) -> bytes | None:
+    return path.read_bytes() if path.is_file() and path.stat().st_size <= limit else None
 
 
 def build_cards(*, predictions: Path, cards: Path) -> dict[str, Any]:

@@ -224,7 +224,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         outputs={"predictions": "serving/predictions.parquet", "match_features": "serving/match_features.parquet"},
         params=("publish",),
         side_effects=True,
-        description="score fixtures and recent matches with the champion",
+        description="score fixtures and recent matches with the champion; publish them and its evaluation",
     ),
     Stage(
         "build_cards",

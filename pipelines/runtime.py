@@ -68,13 +68,15 @@ def log_evaluation(
     import pandas as pd
     from sklearn.metrics import average_precision_score
 
-    report = json.loads(Path(evaluation.path).read_text())
-    for name, value in report["metrics"]["model"].items():
+    from soccerpredict.models.report import EvaluationReport
+
+    report = EvaluationReport.read(Path(evaluation.path))
+    for name, value in report.model_scores.model_dump(exclude_unset=True).items():
         metrics.log_metric(f"test_{name}", float(value))
     for baseline in ("market", "climatology", "elo_logit", "goals_model"):
-        if baseline in report["metrics"]:
-            metrics.log_metric(f"{baseline}_rps", float(report["metrics"][baseline]["rps"]))
-    metrics.log_metric("quality_gate_passed", float(report["quality_gate"]["passed"]))
+        if baseline in report.metrics:
+            metrics.log_metric(f"{baseline}_rps", float(report.metrics[baseline].rps))
+    metrics.log_metric("quality_gate_passed", float(report.quality_gate.passed))
     preds = pd.read_parquet(test_predictions.path)
     probs = preds[[f"p_{name}" for name in CLASSES]].to_numpy()
     y = preds["y"].to_numpy()

@@ -15,6 +15,11 @@ ALIAS_CHAMPION: Final = "champion"
 ALIASES: Final = (ALIAS_SMOKE, ALIAS_CANDIDATE, ALIAS_CHAMPION)
 CHAMPION_URI: Final = f"models:/{MODEL_NAME}@{ALIAS_CHAMPION}"
 
+#: Run artifact folders the register_model stage logs: the evaluate stage's report and the model card.
+#: Their typed content: :mod:`soccerpredict.models.report`.
+EVALUATION_ARTIFACT: Final = "evaluation"
+CARD_ARTIFACT: Final = "card"
+
 #: Probability columns, in the order of the model's output (home win, draw, away win).
 PROBABILITY_COLUMNS: Final = ("p_home", "p_draw", "p_away")
 
@@ -26,6 +31,9 @@ MATCH_FEATURES_KEY: Final = "features/latest/match_features.parquet"
 PREDICTIONS_KEY: Final = "predictions/latest/predictions.parquet"
 #: Prediction cards (JSON list): teams, kickoff, probabilities, market comparison when odds exist.
 CARDS_KEY: Final = "predictions/latest/cards.json"
+#: The champion's evaluation (JSON, :class:`soccerpredict.models.report.ModelEvaluation`): its test-split report
+#: against the baselines and the market, its model card and reliability plot. Published by batch_inference.
+MODEL_EVALUATION_KEY: Final = "monitoring/model/evaluation.json"
 #: Latest Evidently drift result (JSON summary) and its HTML report.
 DRIFT_SUMMARY_KEY: Final = "monitoring/drift/latest.json"
 DRIFT_REPORT_KEY: Final = "monitoring/drift/latest.html"

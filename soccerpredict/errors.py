@@ -9,6 +9,7 @@
     │   ├── StoreError                 the object store (local folder or S3) failed
     │   └── ValidationGateError        a Great Expectations gate failed (carries the report)
     ├── ModelError                     training, tuning or evaluation cannot proceed
+    │   └── ReportError                an evaluation report is missing or malformed (names the file)
     ├── RegistryError                  MLflow registry: missing model, alias or version
     ├── PipelineError                  a pipeline stage or orchestrator failed
     └── ServingError                   the predictor, cache or queue cannot serve a request
@@ -30,6 +31,7 @@ __all__ = [
     "PipelineError",
     "PredictorUnavailableError",
     "RegistryError",
+    "ReportError",
     "ServingError",
     "SoccerPredictError",
     "SourceError",
@@ -78,6 +80,10 @@ class ValidationGateError(DataError):
 
 class ModelError(SoccerPredictError):
     """Training, tuning or evaluation cannot proceed."""
+
+
+class ReportError(ModelError):
+    """An evaluation report (``reports/evaluation.json`` or its published copy) is missing or malformed."""
 
 
 class RegistryError(SoccerPredictError):

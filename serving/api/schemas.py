@@ -8,6 +8,9 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+# The champion's evaluation is an artefact of the pipeline: its schema has one home, the models layer.
+from soccerpredict.models.report import ModelEvaluation
+
 __all__ = [
     "ISO_DATE_PATTERN",
     "MATCH_ID_PATTERN",
@@ -17,6 +20,7 @@ __all__ = [
     "FieldError",
     "IsoDate",
     "Liveness",
+    "ModelEvaluation",
     "ModelInfo",
     "PrecomputedPrediction",
     "Prediction",

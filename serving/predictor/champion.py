@@ -12,9 +12,8 @@ The feature order is the model's signature: the training pipeline logs the model
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -22,8 +21,9 @@ from typing import Any, Final, Protocol
 import numpy as np
 
 from serving.predictor.engine import ENGINE_NATIVE, accelerate, check_rows
-from soccerpredict.artifacts import ALIAS_CHAMPION, MODEL_NAME, PROBABILITY_COLUMNS
+from soccerpredict.artifacts import ALIAS_CHAMPION, EVALUATION_ARTIFACT, MODEL_NAME, PROBABILITY_COLUMNS
 from soccerpredict.errors import ModelError, RegistryError, SoccerPredictError
+from soccerpredict.models.report import EvaluationReport
 from soccerpredict.monitoring.metrics import record_evaluation
 
 __all__ = ["Champion", "ChampionLoader", "ChampionWatcher", "MlflowChampionLoader"]
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 #: The ``service`` label of ``soccerpredict_model_info``.
 INFO_SERVICE: Final = "predictor"
-#: The run artifact folder holding the evaluate stage's report (logged by the register_model stage).
-EVALUATION_ARTIFACT: Final = "evaluation"
 _N_CLASSES: Final = len(PROBABILITY_COLUMNS)
 
 
@@ -46,7 +44,7 @@ class Champion:
     estimator: Any
     flavor: str = "sklearn"
     #: The evaluate stage's report of this version's run (RPS and ECE per forecaster), when it was logged.
-    evaluation: Mapping[str, Any] | None = None
+    evaluation: EvaluationReport | None = None
     #: When this version got the alias it is served under (Unix time), when known.
     promoted_at: float | None = None
     #: What computes the probabilities (:mod:`serving.predictor.engine`): "treelite-gtil" or "native".
@@ -126,7 +124,7 @@ class MlflowChampionLoader:
         evaluation, promoted_at = self._details(version)
         return replace(champion, evaluation=evaluation, promoted_at=promoted_at, alias=self.alias)
 
-    def _details(self, version: str) -> tuple[dict[str, Any] | None, float | None]:
+    def _details(self, version: str) -> tuple[EvaluationReport | None, float | None]:
         """The version's evaluation report and promotion time, for the metrics; missing ones are None."""
         import mlflow
 
@@ -163,17 +161,9 @@ class MlflowChampionLoader:
         return self._client
 
 
-def _read_report(path: Path) -> dict[str, Any] | None:
-    # The folder holds one JSON file (evaluation.json under DVC, "evaluation" under Kubeflow).
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        try:
-            report = json.loads(file.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(report, dict) and "metrics" in report:
-            return report
-    return None
+def _read_report(path: Path) -> EvaluationReport | None:
+    """The evaluation report of a downloaded run artifact; :class:`ReportError` naming a malformed file."""
+    return EvaluationReport.find(path)
 
 
 def _feature_names(meta: Any, uri: str) -> tuple[str, ...]:

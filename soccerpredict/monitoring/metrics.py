@@ -18,9 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from soccerpredict.models.report import EvaluationReport
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -235,23 +238,18 @@ def record_drift(metrics: Metrics, summary: Mapping[str, Any]) -> None:
         metrics["model_drifted_features_share"].set(share)
 
 
-def record_evaluation(metrics: Metrics, report: Mapping[str, Any] | None) -> None:
+def record_evaluation(metrics: Metrics, report: EvaluationReport | None) -> None:
     """Set ``model_eval_rps`` and ``model_calibration_error`` per forecaster from an ``evaluation.json``
     (the ``evaluate`` stage's report). The evaluated model is labelled ``champion``; None clears both."""
     rps, ece = metrics["model_eval_rps"], metrics["model_calibration_error"]
     rps.clear()
     ece.clear()
-    if not report:
+    if report is None:
         return
-    data = report.get("data") or {}
-    seasons = ",".join(str(s) for s in data.get("test_seasons") or []) or "unknown"
-    model_key = report.get("model_key", "model")
-    for name, scores in (report.get("metrics") or {}).items():
-        if not isinstance(scores, Mapping):
-            continue
-        label = "champion" if name == model_key else str(name)
-        for gauge, key in ((rps, "rps"), (ece, "ece")):
-            value = _number(scores.get(key))
+    seasons = ",".join(report.data.test_seasons) or "unknown"
+    for name, scores in report.metrics.items():
+        label = "champion" if name == report.model_key else name
+        for gauge, value in ((rps, scores.rps), (ece, scores.ece)):
             if value is not None:
                 gauge.labels(model=label, test_seasons=seasons).set(value)
 

@@ -29,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from soccerpredict.artifacts import DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY, MATCH_FEATURES_KEY, PREDICTIONS_KEY
 from soccerpredict.data.store import ObjectStore
+from soccerpredict.models.report import EvaluationReport
 from soccerpredict.monitoring.metrics import METRICS
 from soccerpredict.monitoring.pipeline_runs import record_run
 from soccerpredict.settings import Settings
@@ -36,11 +37,17 @@ from soccerpredict.settings import Settings
 KEY = "exposition-key"
 HEADERS = {"X-API-Key": KEY}
 KNOWN = {"E0-20240817-arsenal-wolves": (0.5, 0.3, 0.2), "E0-20240818-everton-brighton": (0.4, 0.3, 0.3)}
-EVALUATION = {
-    "model_key": "model",
-    "data": {"test_seasons": ["2324"]},
-    "metrics": {"model": {"rps": 0.197, "ece": 0.021}, "market": {"rps": 0.195, "ece": 0.015}},
-}
+EVALUATION = EvaluationReport.model_validate(
+    {
+        "model_name": "xgb",
+        "created": "2024-08-15T21:03:11+00:00",
+        "track": "pre_match",
+        "model_key": "model",
+        "data": {"test_seasons": ["2324"]},
+        "metrics": {"model": {"rps": 0.197, "ece": 0.021}, "market": {"rps": 0.195, "ece": 0.015}},
+        "quality_gate": {"passed": True},
+    }
+)
 
 #: Which metrics of the table each service sets (the rest of the table is still declared, without samples).
 FACADE = {

@@ -23,10 +23,18 @@ from jsonschema import Draft202012Validator
 from prometheus_client import CollectorRegistry
 
 from serving.api.app import create_app
+from serving.api.routers import example_of
 from serving.common.v2_client import PredictorTimeoutError
-from soccerpredict.artifacts import CARDS_KEY, DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY, PREDICTIONS_KEY
+from soccerpredict.artifacts import (
+    CARDS_KEY,
+    DRIFT_REPORT_KEY,
+    DRIFT_SUMMARY_KEY,
+    MODEL_EVALUATION_KEY,
+    PREDICTIONS_KEY,
+)
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import PredictorUnavailableError
+from soccerpredict.models.report import ModelEvaluation
 from soccerpredict.settings import Settings
 
 KEY = "statuses-test-key"
@@ -70,6 +78,7 @@ ROUTE_URLS = [
     ("get", "/monitoring/drift", "/monitoring/drift"),
     ("get", "/monitoring/drift/report", "/monitoring/drift/report"),
     ("get", "/monitoring/model", "/monitoring/model"),
+    ("get", "/monitoring/model/evaluation", "/monitoring/model/evaluation"),
     ("get", "/health/live", "/health/live"),
     ("get", "/health/ready", "/health/ready"),
     ("get", "/metrics", "/metrics"),
@@ -89,6 +98,7 @@ CASES: list[Case] = [
     Case("get", "/monitoring/drift", 200, "/monitoring/drift", kwargs={"headers": AUTH}),
     Case("get", "/monitoring/drift/report", 200, "/monitoring/drift/report", kwargs={"headers": AUTH}),
     Case("get", "/monitoring/model", 200, "/monitoring/model", kwargs={"headers": AUTH}),
+    Case("get", "/monitoring/model/evaluation", 200, "/monitoring/model/evaluation", kwargs={"headers": AUTH}),
     Case("get", "/health/live", 200, "/health/live"),
     Case("get", "/health/ready", 200, "/health/ready"),
     Case("get", "/metrics", 200, "/metrics"),
@@ -123,7 +133,13 @@ CASES: list[Case] = [
     Case("get", "/health/ready", 503, "/health/ready", fault=DOWN),
     *[
         Case("get", route, 503, route, facade="empty", kwargs={"headers": AUTH})
-        for route in ("/predict/predictions/", "/predict/cards/", "/monitoring/drift", "/monitoring/drift/report")
+        for route in (
+            "/predict/predictions/",
+            "/predict/cards/",
+            "/monitoring/drift",
+            "/monitoring/drift/report",
+            "/monitoring/model/evaluation",
+        )
     ],
     Case(
         "get",
@@ -162,6 +178,8 @@ def _publish(store: ObjectStore) -> None:
     )
     store.write_json(DRIFT_SUMMARY_KEY, {"drifted_share": 0.0, "drifted_features": [], "features": []})
     store.write_bytes(DRIFT_REPORT_KEY, b"<html><body>drift report</body></html>")
+    evaluation = ModelEvaluation.model_validate(example_of(ModelEvaluation))
+    store.write_bytes(MODEL_EVALUATION_KEY, evaluation.to_json().encode())
 
 
 @dataclass

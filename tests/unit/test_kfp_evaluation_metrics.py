@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from kfp.dsl import Artifact, ClassificationMetrics, Dataset, Markdown, Metrics
+from report_doubles import report
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from pipelines.runtime import CLASSES, log_evaluation, roc_points
@@ -53,8 +54,8 @@ def test_log_evaluation_publishes_a_roc_curve_per_class_and_average_precisions(t
     probs /= probs.sum(axis=1, keepdims=True)
     preds = pd.DataFrame({"y": y, "p_home": probs[:, 0], "p_draw": probs[:, 1], "p_away": probs[:, 2]})
     preds.to_parquet(tmp_path / "test_predictions")
-    report = {"metrics": {"model": {"rps": 0.2}}, "quality_gate": {"passed": True}}
-    (tmp_path / "evaluation").write_text(json.dumps(report))
+    evaluation = report(metrics={"model": {"rps": 0.2}}, quality_gate={"passed": True})
+    (tmp_path / "evaluation").write_text(json.dumps(evaluation))
     (tmp_path / "card").mkdir()
     (tmp_path / "card" / "model_card.md").write_text("# card\n")
     metrics = Metrics(name="kfp_metrics", uri=str(tmp_path / "kfp_metrics"))

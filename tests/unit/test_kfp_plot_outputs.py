@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Markdown, Metrics
+from report_doubles import report
 
 from pipelines.runtime import CLASSES, log_backtest, log_evaluation, publish_images
 
@@ -35,7 +36,7 @@ def test_the_model_card_markdown_carries_its_images_inline(tmp_path: Path) -> No
     preds = pd.DataFrame({"y": rng.integers(0, 3, 60), **{f"p_{c}": probs[:, k] for k, c in enumerate(CLASSES)}})
     preds.to_parquet(tmp_path / "test_predictions")
     (tmp_path / "evaluation").write_text(
-        json.dumps({"metrics": {"model": {"rps": 0.2}}, "quality_gate": {"passed": 1}})
+        json.dumps(report(metrics={"model": {"rps": 0.2}}, quality_gate={"passed": 1}))
     )
     card = tmp_path / "card"
     _pngs(card, "reliability.png", "importance.png")

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from soccerpredict.artifacts import PIPELINE_RUNS_KEY, PREDICTIONS_KEY
 from soccerpredict.data.store import ObjectStore
+from soccerpredict.models.report import EvaluationReport
 from soccerpredict.monitoring.metrics import (
     METRICS,
     SET_BY,
@@ -33,6 +34,8 @@ from soccerpredict.monitoring.pipeline_runs import read_runs, record_run
 
 EVALUATION = {
     "model_name": "xgb",
+    "created": "2024-08-15T21:03:11+00:00",
+    "track": "pre_match",
     "model_key": "model",
     "data": {"test_seasons": ["2223", "2324"]},
     "metrics": {
@@ -40,7 +43,9 @@ EVALUATION = {
         "market": {"rps": 0.1952, "ece": 0.014, "n": 700},
         "climatology": {"rps": 0.2231, "ece": 0.008, "n": 760},
     },
+    "quality_gate": {"passed": True, "beats": {"climatology": True}},
 }
+REPORT = EvaluationReport.model_validate(EVALUATION)
 
 
 @pytest.fixture
@@ -100,7 +105,7 @@ def test_record_drift_reads_the_stage_summary(metrics: Metrics, registry: Collec
 
 
 def test_record_evaluation_labels_the_model_champion(metrics: Metrics, registry: CollectorRegistry) -> None:
-    record_evaluation(metrics, EVALUATION)
+    record_evaluation(metrics, REPORT)
     assert series(registry, "soccerpredict_model_eval_rps") == {
         (("model", "champion"), ("test_seasons", "2223,2324")): 0.1971,
         (("model", "market"), ("test_seasons", "2223,2324")): 0.1952,
@@ -262,7 +267,7 @@ def test_champion_swaps_set_its_age_and_evaluation(metrics: Metrics, registry: C
     from serving.predictor.champion import Champion, ChampionWatcher
 
     champions = {
-        "1": Champion("1", ("a",), Constant(), evaluation=EVALUATION, promoted_at=1000.0),
+        "1": Champion("1", ("a",), Constant(), evaluation=REPORT, promoted_at=1000.0),
         "2": Champion("2", ("a",), Constant()),
     }
 
@@ -319,7 +324,7 @@ def test_mlflow_loader_reads_the_evaluation_and_the_promotion_time(
 
     loader = MlflowChampionLoader(mlflow_uri)
     champion = loader.load(with_report)
-    assert champion.evaluation == EVALUATION
+    assert champion.evaluation == REPORT
     assert champion.promoted_at == float(tag)
     bare = loader.load(without)  # no report; never promoted: its registration time stands in
     assert bare.evaluation is None

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from report_doubles import report
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
@@ -204,7 +205,7 @@ class Stage:
 
         (registration := self.dir / f"registration-{version}.json").write_text(json.dumps({"version": version}))
         gate = {"passed": gate_passed, "beats": {"climatology": gate_passed}}
-        (evaluation := self.dir / f"evaluation-{version}.json").write_text(json.dumps({"quality_gate": gate}))
+        (evaluation := self.dir / f"evaluation-{version}.json").write_text(json.dumps(report(quality_gate=gate)))
         predictions = pd.DataFrame(model.predict_proba(self.x_test), columns=["p_home", "p_draw", "p_away"])
         predictions["y"] = self.y_test
         predictions.to_parquet(test_predictions := self.dir / f"predictions-{version}.parquet", index=False)

@@ -1,4 +1,7 @@
-"""``/monitoring``: async job status, drift summary and report, and the model being served. Needs ``X-API-Key``."""
+"""``/monitoring``: async job status, drift summary and report, the model being served and its evaluation.
+
+Needs ``X-API-Key``.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from serving.api.routers import (
     validation_response,
 )
 from serving.api.routers.predict import snapshot_or_503
-from serving.api.schemas import DriftSummary, ModelInfo, TaskStatus, TensorSpec
+from serving.api.schemas import DriftSummary, ModelEvaluation, ModelInfo, TaskStatus, TensorSpec
 from serving.common.jobs import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
 
 __all__ = ["router"]
@@ -30,6 +33,10 @@ __all__ = ["router"]
 log = logging.getLogger(__name__)
 
 NO_DRIFT: Final = "no drift report published yet, run the pipeline (stage monitor_drift)"
+NO_EVALUATION: Final = (
+    "no evaluation of the champion published yet, run the pipeline (stage batch_inference publishes it once a "
+    "model holds the @champion alias)"
+)
 #: Celery states by what they tell a client. PENDING is Celery's answer for any id its backend does not hold.
 _QUEUED_STATES: Final = frozenset({SUBMITTED, "RECEIVED"})
 _RUNNING_STATES: Final = frozenset({"STARTED", "RETRY"})
@@ -174,3 +181,21 @@ async def get_model(services: ServicesDep) -> ModelInfo:
         inputs=[TensorSpec.model_validate(t) for t in meta.inputs],
         outputs=[TensorSpec.model_validate(t) for t in meta.outputs],
     )
+
+
+@router.get(
+    "/monitoring/model/evaluation",
+    summary="The champion's evaluation",
+    response_model=ModelEvaluation,
+    responses={
+        **success_response(
+            "The champion's test-split report (model, baselines, market), its card and reliability plot.",
+            example_of(ModelEvaluation),
+        ),
+        **error_responses(503, d503=NO_EVALUATION),
+    },
+)
+async def get_model_evaluation(services: ServicesDep) -> ModelEvaluation:
+    """The evaluation of the champion batch inference last published: scores per forecaster on the test seasons."""
+    data: ModelEvaluation = snapshot_or_503(services.precomputed.evaluation, NO_EVALUATION).data
+    return data

@@ -1,4 +1,4 @@
-"""Objects the pipeline publishes (batch predictions, cards, drift, run record), held in memory and kept current.
+"""Objects the pipeline publishes (predictions, cards, drift, run record, champion evaluation), kept in memory.
 
 A background loop asks the store for each object's version (ETag on S3, mtime on disk) every
 ``precomputed_poll_seconds`` and reloads only what changed, in a worker thread. Requests read the
@@ -25,11 +25,13 @@ from soccerpredict.artifacts import (
     CARDS_KEY,
     DRIFT_REPORT_KEY,
     DRIFT_SUMMARY_KEY,
+    MODEL_EVALUATION_KEY,
     PIPELINE_RUNS_KEY,
     PREDICTIONS_KEY,
 )
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import StoreError
+from soccerpredict.models.report import ModelEvaluation
 from soccerpredict.monitoring.metrics import record_drift, record_pipeline_runs
 
 __all__ = ["PrecomputedService", "PredictionTable", "PublishedObject", "Snapshot"]
@@ -154,13 +156,17 @@ class PrecomputedService:
         self.drift: PublishedObject[dict[str, Any]] = PublishedObject(store, DRIFT_SUMMARY_KEY, json.loads)
         self.drift_report: PublishedObject[bytes] = PublishedObject(store, DRIFT_REPORT_KEY, bytes)
         self.pipeline_runs: PublishedObject[dict[str, Any]] = PublishedObject(store, PIPELINE_RUNS_KEY, json.loads)
+        source = store.url(MODEL_EVALUATION_KEY)
+        self.evaluation: PublishedObject[ModelEvaluation] = PublishedObject(
+            store, MODEL_EVALUATION_KEY, lambda raw: ModelEvaluation.from_json(raw, source=source)
+        )
         self._metrics = metrics
         self._runs_counted: dict[str, int] = {}
         self.first_pass = asyncio.Event()
 
     def objects(self) -> Iterable[PublishedObject[Any]]:
         """Everything this service keeps current."""
-        return (self.predictions, self.cards, self.drift, self.drift_report, self.pipeline_runs)
+        return (self.predictions, self.cards, self.drift, self.drift_report, self.pipeline_runs, self.evaluation)
 
     async def refresh(self) -> None:
         """Check every object once; reload the changed ones off the event loop."""

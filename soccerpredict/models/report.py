@@ -1,0 +1,229 @@
+"""The evaluate stage's report (``reports/evaluation.json``) and the champion's published evaluation, typed.
+
+The pipeline writes the report (:func:`components.evaluation.evaluate`), the registry logs it with the run, and
+the register and promote stages, the KFP logger, the predictor's gauges and the facade read it: this module is
+the one definition all of them validate against. The JSON keys are the ones the stage always wrote; keys a
+newer writer adds are kept (``extra="allow"``), so an older reader still round-trips them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from soccerpredict.errors import ReportError
+
+__all__ = [
+    "MAX_CARD_BYTES",
+    "MAX_PLOT_BYTES",
+    "Comparison",
+    "EvaluationData",
+    "EvaluationReport",
+    "ModelEvaluation",
+    "QualityGate",
+    "Scores",
+]
+
+#: Largest model card (Markdown) and reliability plot (PNG) the published evaluation carries; larger are left out.
+MAX_CARD_BYTES: Final = 256 * 1024
+MAX_PLOT_BYTES: Final = 512 * 1024
+
+
+class Scores(BaseModel):
+    """One forecaster's scores on the test seasons (the names of :data:`soccerpredict.models.metrics.METRICS`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rps: float
+    log_loss: float | None = None
+    brier: float | None = None
+    accuracy: float | None = None
+    ece: float | None = None
+    #: Test matches this forecaster had probabilities for (baselines and the market only).
+    n: int | None = None
+
+
+class Comparison(BaseModel):
+    """The model's mean RPS minus another forecaster's on the matches both forecast, with a bootstrap CI."""
+
+    model_config = ConfigDict(extra="allow")
+
+    #: None (NaN on disk) when the two share no match.
+    rps_diff: float | None
+    lo: float | None
+    hi: float | None
+    n: int
+
+
+class QualityGate(BaseModel):
+    """Whether the model beat the baselines it must beat (the @candidate rule), per baseline."""
+
+    model_config = ConfigDict(extra="allow")
+
+    passed: bool
+    beats: dict[str, bool] = {}
+    rules: dict[str, str] = {}
+
+
+class EvaluationData(BaseModel):
+    """What was evaluated: the split's summary plus the test rows' extent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    test_seasons: list[str]
+    train_seasons: list[str] = []
+    n_train: int | None = None
+    n_test: int | None = None
+    divisions: list[str] = []
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+class EvaluationReport(BaseModel):
+    """``reports/evaluation.json``: the final model against each baseline and the closing market on the test split.
+
+    ``metrics`` maps each forecaster to its scores: ``model_key`` names the evaluated model, ``benchmark_key``
+    the closing market; the rest are the baselines.
+    """
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    model_name: str = Field(description="The selected estimator (xgb, hgb, logreg).")
+    created: str = Field(description="When the report was written (ISO 8601, UTC).")
+    track: str
+    data: EvaluationData
+    metrics: dict[str, Scores]
+    model_key: str = "model"
+    benchmark_key: str = "market"
+    overall: dict[str, Any] = {}
+    comparisons: dict[str, Comparison] = {}
+    by_division: list[dict[str, Any]] = []
+    calibration: dict[str, Any] = {}
+    tuning: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    quality_gate: QualityGate
+    warnings: list[str] = []
+
+    @property
+    def model_scores(self) -> Scores:
+        """The evaluated model's scores."""
+        return self.metrics[self.model_key]
+
+    @property
+    def baselines(self) -> list[str]:
+        """The forecasters other than the model and the market, by name."""
+        return sorted(name for name in self.metrics if name not in (self.model_key, self.benchmark_key))
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str = "the evaluation report") -> EvaluationReport:
+        """Parse and validate a report; :class:`ReportError` naming ``source`` when it is not one."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise ReportError(f"{source} is not a valid evaluation report: {_errors(exc)}") from exc
+
+    @classmethod
+    def read(cls, path: Path) -> EvaluationReport:
+        """The report in ``path``; :class:`ReportError` naming the file when it is missing or malformed."""
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise ReportError(f"cannot read the evaluation report {path}: {exc}; run the evaluate stage") from exc
+        return cls.from_json(text, source=str(path))
+
+    @classmethod
+    def find(cls, path: Path) -> EvaluationReport | None:
+        """The report in a downloaded run artifact (a file, or a folder holding it); None when it holds none.
+
+        The folder holds one JSON file (``evaluation.json`` under DVC, ``evaluation`` under Kubeflow). A JSON
+        file that looks like a report (it has ``metrics``) but does not validate raises :class:`ReportError`.
+        """
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                raw = json.loads(file.read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(raw, dict) and "metrics" in raw:
+                return cls.read(file)
+        return None
+
+    def to_json(self) -> str:
+        """The report as the stage writes it: the keys it was given, indented, NaN kept as the json module writes it."""
+        return json.dumps(self.model_dump(exclude_unset=True), indent=2)
+
+    def write(self, path: Path) -> Path:
+        """Write :meth:`to_json` to ``path``."""
+        path.write_text(self.to_json())
+        return path
+
+
+class ModelEvaluation(BaseModel):
+    """The champion's evaluation as batch inference publishes it: its report, its card and its reliability plot."""
+
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "soccer-1x2",
+                    "version": "7",
+                    "published_at": "2024-08-16T06:00:00+00:00",
+                    "evaluation": {
+                        "model_name": "xgb",
+                        "created": "2024-08-15T21:03:11+00:00",
+                        "track": "pre_match",
+                        "data": {"test_seasons": ["2324"], "n_train": 14820, "n_test": 1826},
+                        "metrics": {
+                            "model": {"rps": 0.1968, "log_loss": 0.981, "brier": 0.582, "accuracy": 0.512,
+                                      "ece": 0.019},
+                            "market": {"rps": 0.1951, "log_loss": 0.975, "brier": 0.578, "accuracy": 0.518,
+                                       "ece": 0.014, "n": 1826},
+                            "climatology": {"rps": 0.2229, "log_loss": 1.068, "brier": 0.655, "accuracy": 0.447,
+                                            "ece": 0.008, "n": 1826},
+                        },
+                        "model_key": "model",
+                        "benchmark_key": "market",
+                        "comparisons": {"climatology": {"rps_diff": -0.0261, "lo": -0.0285, "hi": -0.0238, "n": 1826}},
+                        "quality_gate": {"passed": True, "beats": {"climatology": True}},
+                    },
+                    "card": "# Model card: soccer-1x2\n…",
+                    "reliability_png": None,
+                }
+            ]
+        },
+    )  # fmt: skip
+
+    model: str = Field(description="The registered model's name.")
+    version: str = Field(description="The registry version holding the @champion alias when it was published.")
+    published_at: str = Field(description="When batch inference published it (ISO 8601, UTC).")
+    evaluation: EvaluationReport
+    card: str | None = Field(
+        default=None, description="The model card (Markdown), when the run logged one no larger than 256 KiB."
+    )
+    reliability_png: str | None = Field(
+        default=None,
+        description="The card's reliability diagram (model and market) as base64 PNG, when it has one of at most "
+        "512 KiB.",
+    )
+
+    def to_json(self) -> str:
+        """The published JSON (NaN kept as the json module writes it; the facade's responses turn it into null)."""
+        return json.dumps(self.model_dump(exclude_unset=True), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str = "the published evaluation") -> ModelEvaluation:
+        """Parse and validate; :class:`ReportError` naming ``source`` when it is malformed."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise ReportError(f"{source} is not a valid published evaluation: {_errors(exc)}") from exc
+
+
+def _errors(exc: ValidationError, *, limit: int = 3) -> str:
+    shown = [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:limit]]
+    more = exc.error_count() - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
