@@ -9,7 +9,9 @@ serves no model yet, as the real one answers before any version holds @champion.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import json
 import os
 import socket
@@ -26,12 +28,19 @@ import pandas as pd
 import uvicorn
 from api_doubles import StubPredictor
 from prometheus_client import CollectorRegistry
+from report_doubles import REPORT as EVALUATION_REPORT
 
 from serving.api.app import create_app
 from serving.common.v2_client import ModelMetadata
 from serving.stack import free_port
 from serving.ui.__main__ import HEALTH_PATH
-from soccerpredict.artifacts import CARDS_KEY, DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY, PREDICTIONS_KEY
+from soccerpredict.artifacts import (
+    CARDS_KEY,
+    DRIFT_REPORT_KEY,
+    DRIFT_SUMMARY_KEY,
+    MODEL_EVALUATION_KEY,
+    PREDICTIONS_KEY,
+)
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.settings import Settings
 
@@ -60,6 +69,29 @@ DRIFT = {
     "current_to": "2024-08-16",
 }
 REPORT = "<html><body><h1>Evidently drift report (test double)</h1></body></html>"
+
+
+def tiny_png() -> bytes:
+    """A real 4x4 PNG (the reliability plot's stand-in)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (30, 90, 160)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def model_evaluation(version: str = "7") -> bytes:
+    """What batch_inference publishes for champion ``version``: its report, card and reliability plot."""
+    return json.dumps(
+        {
+            "model": "soccer-1x2",
+            "version": version,
+            "published_at": "2024-08-16T06:00:00+00:00",
+            "evaluation": EVALUATION_REPORT,
+            "card": "# Model card: soccer-1x2\n\n![Reliability](reliability.png)\n",
+            "reliability_png": base64.b64encode(tiny_png()).decode(),
+        }
+    ).encode()
 
 
 class NoChampionPredictor(StubPredictor):
@@ -105,9 +137,11 @@ def cards(matches: tuple[tuple[Any, ...], ...] = MATCHES) -> list[dict[str, Any]
 
 
 def publish(store: ObjectStore, matches: tuple[tuple[Any, ...], ...] = MATCHES, *, drift: bool = True) -> None:
-    """Write what the pipeline publishes: predictions, cards and (with ``drift``) the drift summary and report."""
+    """Write what the pipeline publishes: predictions, cards, the champion's evaluation and (with ``drift``) the
+    drift summary and report."""
     store.write_parquet(PREDICTIONS_KEY, predictions_frame(matches))
     store.write_bytes(CARDS_KEY, json.dumps(cards(matches)).encode())
+    store.write_bytes(MODEL_EVALUATION_KEY, model_evaluation())
     if drift:
         store.write_bytes(DRIFT_SUMMARY_KEY, json.dumps(DRIFT).encode())
         store.write_bytes(DRIFT_REPORT_KEY, REPORT.encode())

@@ -20,16 +20,20 @@ from serving.ui.errors import UiError
 from serving.ui.views import (
     OUTCOMES,
     CardRow,
+    card_markdown,
     card_row,
     card_rows,
     date_bounds,
     divisions,
     drift_rows,
     error_message,
+    evaluation_rows,
+    evaluation_summary,
     filter_rows,
     match_facts,
     percent,
     readiness_rows,
+    reliability_png,
     table,
 )
 from soccerpredict.settings import Settings
@@ -159,8 +163,30 @@ def model_page(client: FacadeClient) -> None:
     if tensors:
         st.subheader("v2 tensors")
         st.dataframe(tensors, hide_index=True)
-    st.caption("Metrics against the baselines and the market are in the model card of the docs (docs/model-card.md); "
-               "the facade serves the model's identity only.")  # fmt: skip
+    _evaluation_section(client, info.version)
+
+
+def _evaluation_section(client: FacadeClient, served: str | None) -> None:
+    """The champion's scores against the baselines and the market, its reliability plot and its card."""
+    st.subheader("Evaluation on the test split")
+    published = _fetch(client, "the champion's evaluation metrics", client.model_evaluation)
+    if published is None:
+        return
+    if served is not None and published.version != served:
+        st.warning(f"This evaluation is of version {published.version}, published {published.published_at}; the "
+                   f"predictor serves version {served}. It is refreshed when batch inference next runs.")  # fmt: skip
+    report = published.evaluation
+    st.write(evaluation_summary(report))
+    st.dataframe(evaluation_rows(report), hide_index=True)
+    st.caption(f"Evaluation of version {published.version}, written {report.created}, published "
+               f"{published.published_at}.")  # fmt: skip
+    plot = reliability_png(published.reliability_png)
+    if plot is not None:
+        st.image(plot, caption="Reliability: forecast probability against observed frequency, model and market.")
+    card = card_markdown(published.card)
+    if card is not None:
+        with st.expander("Model card"):
+            st.markdown(card)
 
 
 def drift_page(client: FacadeClient) -> None:

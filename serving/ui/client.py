@@ -17,6 +17,7 @@ from serving.api.schemas import (
     Card,
     DriftSummary,
     Liveness,
+    ModelEvaluation,
     ModelInfo,
     PrecomputedPrediction,
     Prediction,
@@ -111,6 +112,10 @@ class FacadeClient:
                 "the predictor serves no model yet (no version holds the @champion alias)", url=self.base_url
             )
         return info
+
+    def model_evaluation(self) -> ModelEvaluation:
+        """The champion's evaluation (scores against the baselines and the market, card, reliability plot)."""
+        return self._model(ModelEvaluation, self._get("/monitoring/model/evaluation", published=True))
 
     def drift(self) -> DriftSummary:
         """The latest drift summary written by the monitor_drift stage."""

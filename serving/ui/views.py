@@ -5,7 +5,10 @@ No Streamlit and no HTTP here, so every rule a page follows is tested without ei
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,21 +22,27 @@ from serving.ui.errors import (
     NotPublishedError,
     UiError,
 )
+from soccerpredict.models.metrics import HIGHER_IS_BETTER, METRIC_DESCRIPTIONS, METRICS
+from soccerpredict.models.report import EvaluationReport
 
 __all__ = [
     "OUTCOMES",
     "CardRow",
+    "card_markdown",
     "card_row",
     "card_rows",
     "date_bounds",
     "divisions",
     "drift_rows",
     "error_message",
+    "evaluation_rows",
+    "evaluation_summary",
     "filter_rows",
     "largest_difference",
     "match_facts",
     "percent",
     "readiness_rows",
+    "reliability_png",
     "table",
 ]
 
@@ -229,6 +238,91 @@ def readiness_rows(checks: Mapping[str, str]) -> list[dict[str, str]]:
     return [
         {"Dependency": name, "State": state, "OK": "yes" if state in fine else "no"} for name, state in checks.items()
     ]
+
+
+#: How the Model page names each metric of :data:`soccerpredict.models.metrics.METRICS`.
+METRIC_LABELS: Final = {"rps": "RPS", "log_loss": "Log-loss", "brier": "Brier", "accuracy": "Accuracy", "ece": "ECE"}
+_CHAMPION: Final = "Champion"
+_MARKET: Final = "Market"
+
+
+def _forecasters(report: EvaluationReport) -> list[tuple[str, str]]:
+    """(column, metrics key): the champion first, then each baseline by name, then the market when it was scored."""
+    columns = [(_CHAMPION, report.model_key), *((name, name) for name in report.baselines)]
+    return columns + ([(_MARKET, report.benchmark_key)] if report.benchmark_key in report.metrics else [])
+
+
+def _score(metric: str, value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return percent(value) if metric == "accuracy" else f"{value:.4f}"
+
+
+def evaluation_rows(report: EvaluationReport) -> list[dict[str, str]]:
+    """The Model page's table: one row per metric, the champion, each baseline and the market side by side.
+
+    ``Best`` names the forecaster with the best value (highest accuracy, lowest of the others); a metric no
+    forecaster has is left out.
+    """
+    forecasters = _forecasters(report)
+    rows = []
+    for metric in METRICS:
+        values = {column: getattr(report.metrics[key], metric) for column, key in forecasters}
+        known = {c: v for c, v in values.items() if v is not None and math.isfinite(v)}
+        if not known:
+            continue
+        best = (max if metric in HIGHER_IS_BETTER else min)(known, key=lambda c: known[c])
+        rows.append(
+            {
+                "Metric": METRIC_LABELS.get(metric, metric),
+                **{column: _score(metric, value) for column, value in values.items()},
+                "Best": best,
+                "Better": "higher" if metric in HIGHER_IS_BETTER else "lower",
+                "Meaning": METRIC_DESCRIPTIONS[metric],
+            }
+        )
+    return rows
+
+
+def evaluation_summary(report: EvaluationReport) -> str:
+    """One paragraph saying what the numbers are and how the champion compares with the baselines and the market."""
+    data = report.data
+    seasons = ", ".join(data.test_seasons) or "unknown"
+    matches = f" ({data.n_test} matches)" if data.n_test is not None else ""
+    rps = report.model_scores.rps
+    text = (
+        f"Scores of the champion ({report.model_name}) on the held-out test season(s) {seasons}{matches}, never "
+        "seen in training or tuning. Lower is better for every score but accuracy; RPS, the ranked probability "
+        f"score, is the one the pipeline selects and promotes on. The champion's RPS is {rps:.4f}"
+    )
+    market = report.metrics.get(report.benchmark_key)
+    if market is not None:
+        gap = rps - market.rps
+        side = "behind" if gap > 0 else "ahead of"
+        text += f", {abs(gap):.4f} {side} the closing bookmaker market ({market.rps:.4f})"
+    beaten = [name for name in report.baselines if report.metrics[name].rps > rps]
+    if report.baselines:
+        named = f" ({', '.join(beaten)})" if beaten else ""
+        text += f"; it beats {len(beaten)} of the {len(report.baselines)} baselines on RPS{named}"
+    return text + "."
+
+
+def reliability_png(encoded: str | None) -> bytes | None:
+    """The reliability plot's PNG bytes from the published base64 text; None when absent or not a PNG."""
+    if not encoded:
+        return None
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if raw.startswith(b"\x89PNG") else None
+
+
+def card_markdown(card: str | None) -> str | None:
+    """The model card's Markdown for the page: its images are files next to the card, so each becomes its title."""
+    if not card:
+        return None
+    return re.sub(r"!\[([^\]]*)\]\([^)]*\)", lambda m: f"*(figure: {m.group(1) or 'untitled'})*", card)
 
 
 def error_message(error: UiError, *, api_url: str, what: str) -> str:

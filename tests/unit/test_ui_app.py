@@ -115,6 +115,21 @@ def test_model_shows_the_served_version(monkeypatch: pytest.MonkeyPatch, facade:
     assert {m.label: m.value for m in at.metric} == {"Model": "soccer-1x2", "Version": "7", "Alias": "—"}
 
 
+def test_model_shows_the_champions_evaluation_against_the_baselines_and_the_market(
+    monkeypatch: pytest.MonkeyPatch, facade: str
+) -> None:
+    at = run(monkeypatch, facade, "Model")
+    assert not at.error and not at.warning  # the published evaluation is of the served version
+    table = at.dataframe[-1].value
+    assert list(table["Metric"]) == ["RPS", "Log-loss", "Brier", "Accuracy", "ECE"]
+    rps = table.iloc[0]
+    assert (rps["Champion"], rps["climatology"], rps["elo_logit"], rps["Market"], rps["Best"]) == (
+        "0.1968", "0.2229", "0.2011", "0.1951", "Market")  # fmt: skip
+    assert any("closing bookmaker market" in text for text in texts(at))
+    assert len(at.get("image")) == 1  # the reliability plot
+    assert at.expander[0].label == "Model card"
+
+
 def test_drift_shows_the_summary_and_embeds_the_report(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
     at = run(monkeypatch, facade, "Drift")
     assert {m.label: m.value for m in at.metric}["Drifted share"] == "50.0%"

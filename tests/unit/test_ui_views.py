@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from report_doubles import report as report_double
 
 from serving.ui.errors import (
     FacadeResponseError,
@@ -19,19 +21,24 @@ from serving.ui.errors import (
 )
 from serving.ui.views import (
     CardRow,
+    card_markdown,
     card_row,
     card_rows,
     date_bounds,
     divisions,
     drift_rows,
     error_message,
+    evaluation_rows,
+    evaluation_summary,
     filter_rows,
     largest_difference,
     match_facts,
     percent,
     readiness_rows,
+    reliability_png,
     table,
 )
+from soccerpredict.models.report import EvaluationReport
 
 CARD = {  # the build_cards stage's shape (components/publish.py)
     "match_id": "E0-20240817-arsenal-wolves",
@@ -198,3 +205,55 @@ def test_readiness_rows_say_which_dependency_is_not_fine() -> None:
 def test_every_error_has_a_message_saying_what_to_do(error: UiError, says: str) -> None:
     message = error_message(error, api_url="http://127.0.0.1:9", what="the cards")
     assert says in message
+
+
+# --- the Model page: the champion's evaluation -------------------------------------------------------------------
+
+
+def _report(**overrides: object) -> EvaluationReport:
+    return EvaluationReport.model_validate(report_double(**overrides))
+
+
+def test_evaluation_rows_put_the_champion_each_baseline_and_the_market_side_by_side() -> None:
+    rows = evaluation_rows(_report())
+    assert [row["Metric"] for row in rows] == ["RPS", "Log-loss", "Brier", "Accuracy", "ECE"]
+    rps = rows[0]
+    assert list(rps)[:5] == ["Metric", "Champion", "climatology", "elo_logit", "Market"]
+    assert (rps["Champion"], rps["climatology"], rps["elo_logit"], rps["Market"]) == ("0.1968", "0.2229", "0.2011",
+                                                                                      "0.1951")  # fmt: skip
+    assert rps["Best"] == "Market" and rps["Better"] == "lower" and "ranked probability score" in rps["Meaning"]
+    accuracy = rows[3]
+    assert accuracy["Champion"] == "51.2%" and accuracy["Best"] == "Market" and accuracy["Better"] == "higher"
+    assert rows[4]["Best"] == "climatology"  # the lowest calibration error
+
+
+def test_evaluation_rows_show_a_missing_score_as_a_dash_and_drop_a_metric_nobody_has() -> None:
+    metrics = {"model": {"rps": 0.19, "log_loss": 0.97}, "climatology": {"rps": 0.22, "n": 10}}
+    rows = evaluation_rows(_report(metrics=metrics))
+    assert [row["Metric"] for row in rows] == ["RPS", "Log-loss"]
+    assert "Market" not in rows[0]  # no market scores: no market column
+    assert rows[1]["climatology"] == "—" and rows[1]["Best"] == "Champion"
+
+
+def test_evaluation_summary_says_what_the_numbers_are_and_how_the_champion_compares() -> None:
+    text = evaluation_summary(_report())
+    assert "test season(s) 2324 (760 matches)" in text and "Lower is better" in text
+    assert "0.1968" in text and "0.0017 behind the closing bookmaker market (0.1951)" in text
+    assert "it beats 2 of the 2 baselines on RPS (climatology, elo_logit)." in text
+    ahead = report_double()
+    ahead["metrics"]["market"]["rps"] = 0.2
+    assert "ahead of the closing bookmaker market" in evaluation_summary(EvaluationReport.model_validate(ahead))
+
+
+def test_reliability_png_decodes_a_png_and_refuses_anything_else() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
+    assert reliability_png(base64.b64encode(png).decode()) == png
+    assert reliability_png(None) is None and reliability_png("") is None
+    assert reliability_png("not base64!") is None
+    assert reliability_png(base64.b64encode(b"GIF89a").decode()) is None
+
+
+def test_card_markdown_names_the_figures_it_cannot_show() -> None:
+    card = "# Card\n\n![Reliability diagram](reliability.png)\n\ntext ![](x.png)"
+    assert card_markdown(card) == "# Card\n\n*(figure: Reliability diagram)*\n\ntext *(figure: untitled)*"
+    assert card_markdown(None) is None
