@@ -196,6 +196,8 @@ async def get_model(services: ServicesDep) -> ModelInfo:
     },
 )
 async def get_model_evaluation(services: ServicesDep) -> ModelEvaluation:
-    """The evaluation of the champion batch inference last published: scores per forecaster on the test seasons."""
+    """The champion's scores on the test seasons (RPS, log-loss, Brier, accuracy, ECE) beside each baseline's and the
+    closing market's, as the evaluate stage wrote them (``reports/evaluation.json``), with the model card and the
+    reliability plot (base64 PNG) when they are small. Published by batch_inference with the predictions."""
     data: ModelEvaluation = snapshot_or_503(services.precomputed.evaluation, NO_EVALUATION).data
     return data
