@@ -26,6 +26,7 @@ from soccerpredict.artifacts import (
 )
 from soccerpredict.models.report import MAX_CARD_BYTES, MAX_PLOT_BYTES, EvaluationReport, ModelEvaluation, Scores
 from soccerpredict.params import EvaluateParams, PublishParams
+from soccerpredict.settings import Settings
 
 __all__ = ["batch_inference", "build_cards", "champion_evaluation", "promote_model", "register_model"]
 
@@ -45,23 +46,28 @@ _PREDICTION_COLUMNS = (
 )
 
 
-def _settings() -> Any:
+def _use_registry(settings: Settings) -> None:
+    """Point MLflow at the settings' tracking server (its SQLite file's folder made first)."""
     from soccerpredict.registry.mlflow_log import use_tracking
-    from soccerpredict.settings import Settings
 
-    settings = Settings()
     settings.home_dir.mkdir(parents=True, exist_ok=True)
     use_tracking(settings.tracking_uri)
-    return settings
 
 
 def register_model(
-    *, model: Path, train: Path, feature_list: Path, evaluation: Path, card: Path, registration: Path
+    *,
+    model: Path,
+    train: Path,
+    feature_list: Path,
+    evaluation: Path,
+    card: Path,
+    registration: Path,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Log the run (params, metrics, data fingerprint, commit, card) and register the model as @smoke."""
     from soccerpredict.registry.mlflow_log import git_commit, log_and_register
 
-    _settings()
+    _use_registry(settings)
     report = EvaluationReport.read(evaluation)
     features = json.loads(feature_list.read_text())
     _, X, _ = load_xy(train, feature_list)
@@ -130,12 +136,13 @@ def promote_model(
     feature_list: Path,
     promotion: Path,
     evaluate: EvaluateParams,
+    settings: Settings,
 ) -> dict[str, Any]:
     """@candidate when the quality gate passed; @champion when it also beats the champion on the same matches."""
     from soccerpredict.models.metrics import per_row_rps
     from soccerpredict.registry.promotion import ChampionDecision, decide_champion, set_alias
 
-    _settings()
+    _use_registry(settings)
     version = json.loads(registration.read_text())["version"]
     gate = EvaluationReport.read(evaluation).quality_gate
     outcome: dict[str, Any] = {
@@ -173,6 +180,7 @@ def batch_inference(
     predictions: Path,
     match_features: Path,
     publish: PublishParams,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Score upcoming and recent matches with the champion; publish predictions, the features snapshot and the
     champion's evaluation (its run's report, card and reliability plot: :func:`champion_evaluation`)."""
@@ -182,7 +190,7 @@ def batch_inference(
     from soccerpredict.data.store import ObjectStore
     from soccerpredict.registry.promotion import alias_version
 
-    settings = _settings()
+    _use_registry(settings)
     version = alias_version(ALIAS_CHAMPION)
     if version is None:
         # Not an error: a first model that fails the quality gate leaves no champion, and nothing is published.
@@ -283,13 +291,12 @@ def _small(path: Path, limit: int) -> bytes | None:
     return path.read_bytes() if path.is_file() and path.stat().st_size <= limit else None
 
 
-def build_cards(*, predictions: Path, cards: Path) -> dict[str, Any]:
+def build_cards(*, predictions: Path, cards: Path, settings: Settings) -> dict[str, Any]:
     """One card per prediction: teams, kick-off, probabilities and, where odds exist, the market's view."""
     from soccerpredict.data.store import ObjectStore
     from soccerpredict.features.devig import multiplicative_probs
-    from soccerpredict.settings import Settings
 
-    settings = Settings()  # no MLflow here: the model version is already a column of the predictions
+    # No MLflow here: the model version is already a column of the predictions.
     frame = pd.read_parquet(predictions)
     odds = frame[["odds_pre_avg_home", "odds_pre_avg_draw", "odds_pre_avg_away"]].to_numpy(dtype=float)
     market = np.atleast_2d(multiplicative_probs(odds)) if len(frame) else np.empty((0, 3))

@@ -1,6 +1,7 @@
 """One stage table drives the CLI, dvc.yaml and the Kubeflow pipeline: check they agree."""
 
 import inspect
+import typing
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from components.stages import STAGES, stage_by_name
 from pipelines.dvc import render_dvc_yaml
 from soccerpredict.errors import PipelineError
+from soccerpredict.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +26,10 @@ def test_stage_names_are_unique_and_functions_import() -> None:
     assert len({s.name for s in STAGES}) == len(STAGES)
     for stage in STAGES:
         params = inspect.signature(stage.load()).parameters
-        assert set(params) == {*stage.inputs, *stage.outputs, *stage.params}, stage.name
+        # Besides its paths and params sections, a stage may ask for the settings the orchestrator passes in.
+        assert set(params) - {"settings"} == {*stage.inputs, *stage.outputs, *stage.params}, stage.name
+        if "settings" in params:
+            assert typing.get_type_hints(stage.load())["settings"] is Settings, stage.name
 
 
 def test_unknown_stage_names_the_known_ones() -> None:

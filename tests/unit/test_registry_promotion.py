@@ -31,6 +31,7 @@ from soccerpredict.registry.promotion import (
     reject_version,
     set_alias,
 )
+from soccerpredict.settings import Settings
 
 N_TRAIN, N_TEST = 4000, 3000
 
@@ -218,6 +219,7 @@ class Stage:
             feature_list=self.feature_list,
             promotion=promotion,
             evaluate=EvaluateParams(n_bootstrap=300, seed=0),
+            settings=Settings(),
         )
         return json.loads(promotion.read_text())
 
