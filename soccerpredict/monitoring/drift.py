@@ -13,7 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DriftResult", "FeatureDrift", "compute_drift", "spread_columns"]
+from soccerpredict.errors import DataError
+
+__all__ = ["DriftResult", "FeatureDrift", "compute_drift", "is_drifted", "spread_columns"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class DriftResult:
     reference_rows: int
     current_rows: int
     html: str = field(default="", repr=False)
+    #: features left out: no value in the reference or in the current window (nothing to compare)
+    skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (no HTML)."""
@@ -45,6 +49,7 @@ class DriftResult:
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
             "features": [asdict(f) for f in self.features],
+            "skipped_features": list(self.skipped),
         }
 
 
@@ -57,8 +62,10 @@ def spread_columns(columns: Sequence[str], max_columns: int | None) -> list[str]
     return [names[int(i * step)] for i in range(max_columns)]
 
 
-def _is_p_value(method: str) -> bool:
-    return "p_value" in method
+def is_drifted(score: float, threshold: float, method: str) -> bool:
+    """Evidently's reading of a score: a p-value (``method`` names one) below its threshold, or a distance at or
+    above it."""
+    return score < threshold if "p_value" in method else score >= threshold
 
 
 def compute_drift(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[str]) -> DriftResult:
@@ -67,6 +74,11 @@ def compute_drift(reference: pd.DataFrame, current: pd.DataFrame, columns: Seque
     from evidently.presets import DataDriftPreset
 
     usable = [c for c in columns if reference[c].notna().any() and current[c].notna().any()]
+    if not usable:
+        raise DataError(
+            f"no feature of {len(columns)} has values in both the reference ({len(reference)} rows) and the current "
+            f"window ({len(current)} rows): nothing to compare"
+        )
     definition = DataDefinition(numerical_columns=usable)
     snapshot = Report([DataDriftPreset()]).run(
         current_data=Dataset.from_pandas(current[usable].astype("float64"), data_definition=definition),
@@ -77,7 +89,9 @@ def compute_drift(reference: pd.DataFrame, current: pd.DataFrame, columns: Seque
         config = metric["config"]
         if config["type"].endswith("ValueDrift"):
             score, threshold, method = float(metric["value"]), float(config["threshold"]), str(config["method"])
-            drifted = score < threshold if _is_p_value(method) else score >= threshold
+            drifted = is_drifted(score, threshold, method)
             features.append(FeatureDrift(config["column"], score, method, threshold, drifted))
     share = sum(f.drifted for f in features) / len(features) if features else 0.0
-    return DriftResult(features, share, len(reference), len(current), snapshot.get_html_str(as_iframe=False))
+    html = snapshot.get_html_str(as_iframe=False)
+    skipped = [c for c in columns if c not in usable]
+    return DriftResult(features, share, len(reference), len(current), html, skipped)
