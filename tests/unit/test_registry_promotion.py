@@ -6,6 +6,7 @@ S3 as production runs it (marked service; `make test-fast` leaves it out).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow_state import mlflow_state_restored
 from report_doubles import report
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
@@ -25,9 +27,11 @@ from soccerpredict.models.metrics import per_row_rps
 from soccerpredict.params import EvaluateParams
 from soccerpredict.registry.mlflow_log import log_and_register, use_tracking
 from soccerpredict.registry.promotion import (
+    ChampionDecision,
     alias_version,
     decide_champion,
     list_versions,
+    promoted_at_tag,
     reject_version,
     set_alias,
 )
@@ -172,6 +176,122 @@ def test_rejecting_takes_the_candidate_alias_off_only_its_own_version(
     assert alias_version(ALIAS_CHAMPION) == v1  # a rejected champion serves until another replaces it
     listed = {row["version"]: row["rejected"] for row in list_versions(registry_uri)}
     assert listed == {v1: "bad data", v2: "drifted", v3: "rejected by a human"}
+
+
+def test_the_decision_says_why_and_keeps_its_evidence() -> None:
+    from soccerpredict.models.backtest import paired_bootstrap_diff
+
+    assert decide_champion([0.2, 0.3], None) == ChampionDecision(True, "no champion yet")
+    assert decide_champion([0.2], None).to_dict() == {
+        "promote": True, "reason": "no champion yet", "rps_diff": None, "lo": None, "hi": None, "n": 0,
+    }  # fmt: skip
+    for mean_diff, noise, verdict in ((-0.004, 0.01, "better than"), (0.001, 0.03, "not shown better than")):
+        candidate, champion = _paired(mean_diff, noise)
+        decision = decide_champion(candidate, champion, n_boot=500, seed=5)
+        diff = paired_bootstrap_diff(candidate, champion, n_boot=500, seed=5)
+        assert (decision.rps_diff, decision.lo, decision.hi, decision.n) == (diff.mean_diff, diff.lo, diff.hi, 400)
+        assert decision.reason == (
+            f"candidate {verdict} the champion on 400 held-out matches: RPS difference "
+            f"{diff.mean_diff:+.5f} (95% CI {diff.lo:+.5f} to {diff.hi:+.5f})"
+        )
+
+
+def test_the_default_bootstrap_is_2000_resamples_with_seed_0_and_repeats_itself() -> None:
+    candidate, champion = _paired(-0.001, 0.03)
+    assert decide_champion(candidate, champion) == decide_champion(candidate, champion, n_boot=2000, seed=0)
+    assert decide_champion(candidate, champion) != decide_champion(candidate, champion, n_boot=2001, seed=0)
+    assert decide_champion(candidate, champion) != decide_champion(candidate, champion, n_boot=2000, seed=1)
+
+
+def _bare_version(client: Any, name: str) -> str:
+    """A registered version without a run or a model behind it: enough for aliases and tags."""
+    from mlflow.exceptions import MlflowException
+
+    with contextlib.suppress(MlflowException):  # registered by an earlier call
+        client.create_registered_model(name)
+    return str(client.create_model_version(name, source="file:///nowhere/model", run_id=None).version)
+
+
+def test_list_versions_lists_this_model_newest_first_with_utc_times(registry_uri: str) -> None:
+    from datetime import UTC, datetime
+
+    from mlflow.tracking import MlflowClient
+
+    from soccerpredict.artifacts import MODEL_NAME
+
+    use_tracking(registry_uri)
+    client = MlflowClient()
+    ours = [_bare_version(client, MODEL_NAME) for _ in range(3)]
+    _bare_version(client, "another-model")
+    set_alias(ALIAS_CHAMPION, ours[0])
+
+    rows = list_versions(registry_uri)
+
+    assert [row["version"] for row in rows] == ours[::-1]
+    assert rows[-1]["aliases"] == [ALIAS_CHAMPION] and rows[0]["aliases"] == []
+    for row in rows:
+        stamp = client.get_model_version(MODEL_NAME, row["version"]).creation_timestamp
+        assert row["created"] == datetime.fromtimestamp(stamp / 1000, UTC).isoformat(timespec="seconds")
+        assert row["created"].endswith("+00:00") and row["run_id"] == "" and row["rejected"] is None
+
+
+def test_list_versions_of_an_unreachable_registry_is_a_registry_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api_doubles import closed_port_url
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    with mlflow_state_restored():
+        uri = closed_port_url()
+        with pytest.raises(RegistryError, match=f"cannot read the registry at {uri}: "):
+            list_versions(uri)
+
+
+def test_the_promoted_at_tag_moves_only_with_the_alias(registry_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from soccerpredict.artifacts import MODEL_NAME
+    from soccerpredict.registry import promotion
+
+    use_tracking(registry_uri)
+    client = MlflowClient()
+    v1, v2 = _bare_version(client, MODEL_NAME), _bare_version(client, MODEL_NAME)
+    tag = promoted_at_tag(ALIAS_CHAMPION)
+    assert tag == "champion_promoted_at"
+
+    def tag_of(version: str) -> str | None:
+        return client.get_model_version(MODEL_NAME, version).tags.get(tag)
+
+    monkeypatch.setattr(promotion.time, "time", lambda: 1000.4)
+    set_alias(ALIAS_CHAMPION, v1)
+    assert tag_of(v1) == "1000"
+    monkeypatch.setattr(promotion.time, "time", lambda: 2000.0)
+    set_alias(ALIAS_CHAMPION, v1)  # already there: when it became champion stays
+    assert tag_of(v1) == "1000"
+    set_alias(ALIAS_CHAMPION, v2)
+    assert (tag_of(v1), tag_of(v2)) == ("1000", "2000")
+
+
+def test_aliases_and_rejection_act_on_the_named_model_only(registry_uri: str) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from soccerpredict.artifacts import MODEL_NAME
+
+    use_tracking(registry_uri)
+    client = MlflowClient()
+    ours = _bare_version(client, MODEL_NAME)
+    other = "another-model"
+    theirs, champion = _bare_version(client, other), _bare_version(client, other)
+    set_alias(ALIAS_CANDIDATE, ours)
+    set_alias(ALIAS_CANDIDATE, theirs, model_name=other)
+    set_alias(ALIAS_CHAMPION, champion, model_name=other)
+    assert (alias_version(ALIAS_CANDIDATE, other), alias_version(ALIAS_CHAMPION, other)) == (theirs, champion)
+
+    reject_version(theirs, "stale", model_name=other)
+    assert alias_version(ALIAS_CANDIDATE, other) is None
+    assert alias_version(ALIAS_CANDIDATE) == ours  # the default model keeps its own candidate
+    with pytest.raises(RegistryError, match=f"version {champion} is the champion"):
+        reject_version(champion, "bad", model_name=other)
+    assert client.get_model_version(other, champion).tags["rejected"] == "bad"
 
 
 # --- promote_model, the pipeline's promotion stage, against each registry ---------------------------------------
