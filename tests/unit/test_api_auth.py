@@ -189,3 +189,19 @@ def test_the_route_dependency_refuses_on_its_own_when_no_gate_stands_in_front() 
         assert response.json() == {"detail": auth._UNAUTHORIZED_DETAIL}
     assert accepted.status_code == 200
     assert accepted.json() == {"ok": "yes"}
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "routed"),
+    [
+        ("/predict/x", None, "/predict/x"),  # no root_path in the scope
+        ("/predict/x", "", "/predict/x"),
+        ("/soccer/predict/x", "/soccer", "/predict/x"),  # behind a prefix: the ASGI path still holds it
+        ("/predict/x", "/soccer", "/predict/x"),  # a server that already took the prefix off: nothing to strip
+    ],
+)
+def test_the_gate_matches_the_path_the_router_sees(path: str, root_path: str | None, routed: str) -> None:
+    scope: dict[str, object] = {"type": "http", "path": path}
+    if root_path is not None:
+        scope["root_path"] = root_path
+    assert auth._route_path(scope) == routed
