@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.metrics import log_loss as sk_log_loss
@@ -17,6 +19,7 @@ from soccerpredict.models.metrics import (
     evaluate,
     log_loss,
     per_row_brier,
+    per_row_log_loss,
     per_row_rps,
     reliability_curve,
     rps,
@@ -104,25 +107,91 @@ def test_unknown_bin_strategy_is_an_error() -> None:
         calibration_error([FORECAST], [0], strategy="kmeans")  # type: ignore[arg-type]
 
 
+NOT_PROBABILITIES = "probabilities must be finite and non-negative; drop or fill rows without a forecast"
+
+
 @pytest.mark.parametrize(
     ("probs", "y", "message"),
     [
-        ([[0.5, 0.5]], [0], "shape"),
-        ([[0.5, 0.6, -0.1]], [0], "non-negative"),
-        ([[0.5, 0.5, np.nan]], [0], "finite"),
-        ([[0.5, 0.4, 0.4]], [0], "sum to 1"),
-        ([FORECAST], [3], "labels"),
-        ([FORECAST], [0, 1], "shape"),
+        ([[0.5, 0.5]], [0], "probabilities must have shape (n, 3) in H/D/A order, got (1, 2)"),
+        ([[0.5, 0.6, -0.1]], [0], NOT_PROBABILITIES),
+        ([[0.5, 0.5, np.nan]], [0], NOT_PROBABILITIES),
+        ([[0.5, 0.4, 0.4]], [0], "1 row(s) of probabilities do not sum to 1; normalise them first"),
+        ([FORECAST], [3], "labels must be 0 (home win), 1 (draw) or 2 (away win)"),
+        ([FORECAST], [0, 1], "labels must have shape (1,) to match the probabilities, got (2,)"),
     ],
 )
 def test_invalid_input_is_a_model_error(probs: list[list[float]], y: list[int], message: str) -> None:
-    with pytest.raises(ModelError, match=message):
+    with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         check_probs(probs, y)
 
 
 def test_empty_forecasts_cannot_be_scored() -> None:
-    with pytest.raises(ModelError, match="empty"):
+    empty = "^cannot score an empty set of forecasts$"
+    with pytest.raises(ModelError, match=empty):
         rps(np.empty((0, 3)), np.empty(0, dtype=int))
+    with pytest.raises(ModelError, match=empty):
+        calibration_error(np.empty((0, 3)), np.empty(0, dtype=int))
+
+
+def test_check_probs_without_labels_gives_home_wins_as_ints() -> None:
+    p, labels = check_probs([FORECAST, FORECAST])
+    assert labels.tolist() == [0, 0] and labels.dtype == np.int64
+    assert p.dtype == np.float64
+
+
+def test_the_tolerances_are_at_their_documented_edges() -> None:
+    # A probability of -1e-4 is float noise (tolerated); the row still sums to 1.
+    check_probs([[-1e-4, 0.5, 0.5001]], [0])
+    with pytest.raises(ModelError, match="non-negative"):
+        check_probs([[-1.1e-4, 0.5, 0.50011]], [0])
+
+
+def test_log_loss_clips_at_the_given_eps_and_at_one() -> None:
+    assert log_loss([[0.0, 0.5, 0.5]], [0], eps=0.25) == pytest.approx(-np.log(0.25))
+    # Within the sum tolerance a probability may exceed 1: it scores 0, never a negative loss.
+    assert per_row_log_loss([[1.00005, -0.00005, 0.0]], [0]).tolist() == [0.0]
+
+
+def test_uniform_bins_are_tenths_and_the_top_edge_is_the_last_bin() -> None:
+    pred = np.array([0.05, 0.15, 0.85, 0.95, 1.0])
+    hit = np.array([0.0, 1.0, 1.0, 1.0, 0.0])
+    mean_pred, observed, counts = reliability_curve(pred, hit)  # defaults: 10 equal-width bins
+    assert counts.tolist() == [1.0, 1.0, 1.0, 2.0]  # 1.0 falls in the last bin, with 0.95
+    assert mean_pred.tolist() == pytest.approx([0.05, 0.15, 0.85, 0.975])
+    assert observed.tolist() == [0.0, 1.0, 1.0, 0.5]
+    assert [c.tolist() for c in reliability_curve(pred, hit)] == [
+        c.tolist() for c in reliability_curve(pred, hit, n_bins=10, strategy="uniform")
+    ]
+
+
+def test_quantile_bins_split_tied_predictions_in_row_order() -> None:
+    rng = np.random.default_rng(4)
+    pred = rng.integers(0, 3, 1000) / 2  # heavy ties: 0, 0.5 and 1 only
+    hit = (np.arange(1000) < 500).astype(float)  # which tied rows share a bin changes the observed rates
+    order = sorted(range(1000), key=lambda i: pred[i])  # Python's sort is stable: ties keep row order
+    expected = [hit[chunk].mean() for chunk in np.array_split(np.array(order), 4)]
+    _, observed, counts = reliability_curve(pred, hit, n_bins=4, strategy="quantile")
+    assert counts.tolist() == [250.0] * 4
+    assert observed.tolist() == pytest.approx(expected)
+
+
+def test_calibration_error_uses_its_bins() -> None:
+    rng = np.random.default_rng(5)
+    p_home = rng.uniform(0.2, 0.8, 300)
+    probs = np.column_stack([p_home, (1 - p_home) / 2, (1 - p_home) / 2])
+    y = rng.integers(0, 3, 300)
+
+    def by_hand(n_bins: int) -> float:
+        errors = []
+        for k in range(3):
+            mean_pred, observed, counts = reliability_curve(probs[:, k], y == k, n_bins=n_bins)
+            errors.append((counts * np.abs(mean_pred - observed)).sum() / counts.sum())
+        return float(np.mean(errors))
+
+    assert calibration_error(probs, y) == pytest.approx(by_hand(10))
+    assert calibration_error(probs, y, n_bins=4) == pytest.approx(by_hand(4))
+    assert by_hand(4) != pytest.approx(by_hand(10)) and by_hand(11) != pytest.approx(by_hand(10))
 
 
 def test_float32_rounding_is_tolerated() -> None:
