@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import brentq
 
 from soccerpredict.data.columns import ODDS_CLOSE, ODDS_PRE_AVG
+from soccerpredict.errors import DataError
 from soccerpredict.features.devig import (
     BENCHMARK_COLUMNS,
     devig,
     market_benchmark_probs,
     multiplicative_probs,
+    odds_array,
     overround,
     shin_probs,
     shin_z,
@@ -129,3 +133,33 @@ def test_benchmark_uses_closing_odds_only() -> None:
     pd.testing.assert_frame_equal(bench, market_benchmark_probs(changed_pre))
     mult = market_benchmark_probs(frame, method="multiplicative")
     assert mult.loc[10, list(BENCHMARK_COLUMNS)].tolist() == pytest.approx(multiplicative_probs([2.5, 2.4, 4.6]))
+
+
+def test_devig_defaults_to_shin() -> None:
+    odds = [[1.9, 3.6, 4.2], [2.5, 3.2, 2.9]]
+    np.testing.assert_array_equal(devig(odds), shin_probs(odds))
+    np.testing.assert_array_equal(devig(odds, "multiplicative"), multiplicative_probs(odds))
+
+
+def test_the_benchmark_keeps_match_ids_and_follows_the_method() -> None:
+    frame = pd.DataFrame(
+        {"match_id": ["a", "b"], **dict(zip(ODDS_CLOSE, ([1.9, 2.5], [3.6, 3.2], [4.2, 2.9]), strict=True))},
+        index=[10, 11],
+    )
+    odds = frame[list(ODDS_CLOSE)].to_numpy()
+    shin = market_benchmark_probs(frame)
+    assert shin["match_id"].tolist() == ["a", "b"] and shin.index.tolist() == [10, 11]
+    np.testing.assert_array_equal(shin[list(BENCHMARK_COLUMNS)].to_numpy(), shin_probs(odds))
+    flat = market_benchmark_probs(frame, method="multiplicative")
+    np.testing.assert_array_equal(flat[list(BENCHMARK_COLUMNS)].to_numpy(), multiplicative_probs(odds))
+    assert list(market_benchmark_probs(frame.drop(columns="match_id")).columns) == list(BENCHMARK_COLUMNS)
+
+
+def test_odds_columns_are_read_as_numbers_or_nan_and_a_missing_one_is_named() -> None:
+    frame = pd.DataFrame({"odds_close_home": ["2.1", "n/a"], "odds_close_draw": [3.4, None], "odds_close_away": [3, 4]})
+    values = odds_array(frame, ODDS_CLOSE)
+    assert values.dtype == np.float64
+    np.testing.assert_array_equal(values, [[2.1, 3.4, 3.0], [np.nan, np.nan, 4.0]])
+    message = "the match frame has no odds column(s) ['odds_close_away']; build it with the football-data parser"
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        odds_array(frame.drop(columns="odds_close_away"), ODDS_CLOSE)
