@@ -165,3 +165,12 @@ def test_the_default_parameters_by_hand() -> None:
     a, b = 1450 + delta, 1450 - delta
     assert out.loc[3, "home_elo"] == pytest.approx(a - 0.2 * (a - level))
     assert out.loc[3, "away_elo"] == pytest.approx(b - 0.2 * (b - level))
+
+
+def test_each_tier_starts_tier_gap_lower_and_an_unknown_division_is_tier_one() -> None:
+    from soccerpredict.features.elo import DIVISION_TIERS, initial_levels
+
+    params = EloRatings(initial_rating=1500.0, tier_gap=100.0)
+    assert (DIVISION_TIERS["E0"], DIVISION_TIERS["E1"], DIVISION_TIERS["E2"]) == (1, 2, 3)
+    assert "ZZ9" not in DIVISION_TIERS
+    assert initial_levels(np.array(["E0", "E1", "E2", "ZZ9"]), params) == [1500.0, 1400.0, 1300.0, 1500.0]
