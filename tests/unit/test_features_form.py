@@ -154,3 +154,36 @@ def test_ewm_matches_pandas(halflife: float) -> None:
     # as pandas' ewm does with NaN (ignore_na=False).
     shots = pd.Series([np.nan] * 6 + [10.0 + d for d in range(6, 12)])
     assert out["form_home_shots_for_ewm"] == pytest.approx(shots.ewm(halflife=halflife).mean().iloc[-1])
+
+
+def test_the_first_recorded_statistic_is_its_own_ewm() -> None:
+    frame, _ = _club_a_season()
+    out = FormFeatures().fit(frame).transform(frame)
+    # Day 7: A plays away; its only earlier match with shots is day 6 (16 shots at home).
+    assert out.iloc[7]["form_away_shots_for_ewm"] == pytest.approx(16.0)
+    assert out.iloc[7]["form_away_shots_for_last5"] == pytest.approx(16.0)
+
+
+def test_a_statistic_the_frame_lacks_or_cannot_read_is_missing_not_an_error() -> None:
+    frame, _ = _club_a_season()
+    expected = FormFeatures().fit(frame).transform(frame)
+
+    without_corners = frame.drop(columns=["home_corners", "away_corners"])
+    out = FormFeatures().fit(without_corners).transform(without_corners)
+    pd.testing.assert_frame_equal(out, expected)  # corners were never recorded: NaN either way
+
+    unreadable = frame.astype({"home_shots": object})
+    unreadable.loc[6, "home_shots"] = "n/a"  # day 6: A's 16 shots at home, unreadable
+    recorded = frame.astype({"home_shots": "Float64"})
+    recorded.loc[6, "home_shots"] = np.nan
+    pd.testing.assert_frame_equal(
+        FormFeatures().fit(unreadable).transform(unreadable), FormFeatures().fit(recorded).transform(recorded)
+    )
+    assert np.isnan(FormFeatures().fit(unreadable).transform(unreadable).iloc[7]["form_away_shots_for_ewm"])
+
+
+def test_the_output_keeps_the_input_index() -> None:
+    frame, _ = _club_a_season()
+    frame.index = frame.index + 100
+    out = FormFeatures().fit(frame).transform(frame)
+    assert out.index.tolist() == frame.index.tolist()
