@@ -239,3 +239,29 @@ def test_a_caller_owned_cache_is_neither_read_nor_written(tmp_path: Path, metric
     np.testing.assert_allclose(by_predictor, [planted], atol=1e-6)  # the predictor's own requests read it
     assert not np.allclose(by_caller, [planted], atol=1e-3)  # the caller's came from the model
     assert cache.writes == []
+
+
+def test_predictions_are_counted_and_timed_by_where_they_came_from(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    predictor, cache = cached_predictor(tmp_path, build(registry), StaticLoader("1", FEATURES))
+    cache.entries[("m1", "1")] = (0.1, 0.1, 0.8)
+
+    def counted(source: str) -> float:
+        return registry.get_sample_value("soccerpredict_predictions_total", {"source": source}) or 0.0
+
+    def timed(source: str) -> float:
+        return registry.get_sample_value("soccerpredict_prediction_duration_seconds_count", {"source": source}) or 0.0
+
+    async def scenario() -> list[dict[str, Any]]:
+        await predictor.watcher.refresh()
+        mixed = (await predictor.predict(match_request("m1", "m2", "m1"))).to_rest()[0]
+        cached = (await predictor.predict(match_request("m2", "m1"))).to_rest()[0]  # m2 is cached by now
+        return [mixed, cached]
+
+    mixed, cached = asyncio.run(scenario())
+    # The first request: m1 twice from the cache, m2 from the model (one row inferred), timed as "model".
+    np.testing.assert_allclose(probabilities(mixed)[[0, 2]], [(0.1, 0.1, 0.8)] * 2, atol=1e-6)
+    np.testing.assert_allclose(probabilities(cached)[0], probabilities(mixed)[1], atol=1e-6)
+    # The second: both from the cache, timed as "cache".
+    assert (counted("cache"), counted("model")) == (4.0, 1.0)
+    assert (timed("model"), timed("cache")) == (1.0, 1.0)
