@@ -16,7 +16,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from serving.ui.client import FacadeClient
-from serving.ui.errors import UiError
+from serving.ui.errors import PAGE, UiError, explain
 from serving.ui.views import (
     OUTCOMES,
     CardRow,
@@ -26,7 +26,6 @@ from serving.ui.views import (
     date_bounds,
     divisions,
     drift_rows,
-    error_message,
     evaluation_rows,
     evaluation_summary,
     filter_rows,
@@ -54,7 +53,7 @@ def _fetch(client: FacadeClient, what: str, call: Callable[[], T]) -> T | None:
         return call()
     except UiError as exc:
         log.warning("cannot show %s: %s", what, exc)
-        st.error(error_message(exc, api_url=client.base_url, what=what))
+        st.error(str(explain(exc, api_url=client.base_url, what=what, audience=PAGE)))
         return None
 
 

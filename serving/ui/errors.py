@@ -8,14 +8,24 @@
     ├── NotFoundError            the facade does not know that match (404)
     └── FacadeResponseError      any other answer the UI cannot use (5xx, 422, a body it cannot read)
 
-Each carries the facade's ``detail`` when it sent one; the message says what is wrong, the pages add what to do.
+Each carries the facade's ``detail`` when it sent one. :func:`explain` is the one table of what each means to a
+user, as a cause and an advice, worded for a web page (:data:`PAGE`) or a terminal (:data:`TERMINAL`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
 from soccerpredict.errors import SoccerPredictError
 
 __all__ = [
+    "EXPLANATIONS",
+    "PAGE",
+    "TERMINAL",
+    "Audience",
+    "Explanation",
     "FacadeResponseError",
     "FacadeUnreachableError",
     "KeyRefusedError",
@@ -23,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "NotPublishedError",
     "UiError",
+    "explain",
 ]
 
 
@@ -58,3 +69,79 @@ class NotFoundError(UiError):
 
 class FacadeResponseError(UiError):
     """An answer the UI cannot use: an unexpected status or a body that does not parse."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Audience:
+    """Where a message is read, and the few words that differ there: how to point at the facade, how to give it a
+    key, how to try again and where to find a match id."""
+
+    key_owner: str
+    set_url: str
+    set_key: str
+    retry: str
+    pick_match: str
+
+
+#: The web UI's pages: settings are the UI process's environment, fixed until it restarts.
+PAGE: Final = Audience(
+    key_owner="this UI's",
+    set_url="point SOCCER_UI_API_URL at a running facade",
+    set_key="Set SOCCER_UI_API_KEY to one of the facade's SOCCER_API_KEYS and restart the UI",
+    retry="reload this page",
+    pick_match="Pick a match from the Matches page",
+)
+#: The `soccerpredict predict` and `cards` commands: options first, the same environment as a fallback.
+TERMINAL: Final = Audience(
+    key_owner="the",
+    set_url="pass --api-url (or set SOCCER_UI_API_URL)",
+    set_key="Pass --api-key (or set SOCCER_UI_API_KEY) with one of the facade's SOCCER_API_KEYS",
+    retry="run the command again",
+    pick_match="Pick a match id from `soccerpredict cards`",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Explanation:
+    """What is wrong (``cause``) and what to do about it (``advice``), as one message when printed."""
+
+    cause: str
+    advice: str
+
+    def __str__(self) -> str:
+        return f"{self.cause} {self.advice}"
+
+
+#: Each error class's cause and advice, the first class of an error's MRO found here answering; the ``{fields}`` are
+#: :func:`explain`'s arguments, the error's status, detail and message, and the :class:`Audience`'s words.
+EXPLANATIONS: Final[Mapping[type[UiError], tuple[str, str]]] = {
+    FacadeUnreachableError: (
+        "The facade at {api_url} does not answer, so {what} cannot be shown.",
+        "Start it with `make run` (or `python -m serving.api`), or {set_url}.",
+    ),
+    KeyRefusedError: ("The facade at {api_url} refused {key_owner} API key ({status}).", "{set_key}."),
+    NotPublishedError: (
+        "Nothing published yet, so {what} cannot be shown. The facade said: {detail}.",
+        "Run the training pipeline (`soccerpredict demo` or `make run`), then {retry}.",
+    ),
+    NoChampionError: (
+        "No champion model yet: the predictor serves no model.",
+        "Train and promote one (`make run` runs the whole pipeline), then {retry}.",
+    ),
+    NotFoundError: ("The facade does not know this match: {detail}.", "{pick_match}."),
+    UiError: ("The facade could not give {what}: {error}.", "See the facade's log."),
+}
+
+
+def explain(error: UiError, *, api_url: str, what: str, audience: Audience) -> Explanation:
+    """Why ``what`` ("the prediction cards") could not be had from the facade at ``api_url``, and what to do."""
+    cause, advice = next(EXPLANATIONS[cls] for cls in type(error).__mro__ if cls in EXPLANATIONS)
+    fields = {
+        **{name: getattr(audience, name) for name in Audience.__dataclass_fields__},
+        "api_url": api_url,
+        "what": what,
+        "status": error.status if error.status is not None else "no status",
+        "detail": (error.detail or str(error)).rstrip("."),
+        "error": str(error).rstrip("."),
+    }
+    return Explanation(cause=cause.format(**fields), advice=advice.format(**fields))

@@ -1,4 +1,4 @@
-"""What the pages show, as pure functions of the facade's answers: card rows, filters, tables and error messages.
+"""What the pages show, as pure functions of the facade's answers: card rows, filters and tables.
 
 No Streamlit and no HTTP here, so every rule a page follows is tested without either (tests/unit/test_ui_views.py).
 """
@@ -14,14 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from serving.ui.errors import (
-    FacadeUnreachableError,
-    KeyRefusedError,
-    NoChampionError,
-    NotFoundError,
-    NotPublishedError,
-    UiError,
-)
 from soccerpredict.models.metrics import HIGHER_IS_BETTER, METRIC_DESCRIPTIONS, METRICS
 from soccerpredict.models.report import EvaluationReport
 
@@ -34,7 +26,6 @@ __all__ = [
     "date_bounds",
     "divisions",
     "drift_rows",
-    "error_message",
     "evaluation_rows",
     "evaluation_summary",
     "filter_rows",
@@ -323,30 +314,3 @@ def card_markdown(card: str | None) -> str | None:
     if not card:
         return None
     return re.sub(r"!\[([^\]]*)\]\([^)]*\)", lambda m: f"*(figure: {m.group(1) or 'untitled'})*", card)
-
-
-def error_message(error: UiError, *, api_url: str, what: str) -> str:
-    """What is wrong and what to do, for a page that could not show ``what`` ("the prediction cards")."""
-    if isinstance(error, FacadeUnreachableError):
-        return (
-            f"The facade at {api_url} does not answer, so {what} cannot be shown. "
-            "Start it with `make run` (or `python -m serving.api`), or point SOCCER_UI_API_URL at a running facade."
-        )
-    if isinstance(error, KeyRefusedError):
-        return (
-            f"The facade at {api_url} refused this UI's API key ({error.status}). Set SOCCER_UI_API_KEY to one of "
-            "the facade's SOCCER_API_KEYS and restart the UI."
-        )
-    if isinstance(error, NotPublishedError):
-        return (
-            f"Nothing published yet: {what} appear once the training pipeline has run "
-            f"(`soccerpredict demo` or `make run`). The facade said: {error.detail or error}"
-        )
-    if isinstance(error, NoChampionError):
-        return (
-            "No champion model yet: the predictor serves no model. Train and promote one (`make run` runs the "
-            "whole pipeline), then reload this page."
-        )
-    if isinstance(error, NotFoundError):
-        return f"The facade does not know this match: {error.detail or error}. Pick a match from the Matches page."
-    return f"The facade could not give {what}: {error}. See the facade's log."

@@ -35,27 +35,11 @@ def _facade(api_url: str | None, api_key: str | None) -> FacadeClient:
     return FacadeClient.from_settings(load_settings(), base_url=api_url, api_key=api_key or None)
 
 
-def _facade_error(error: UiError, api_url: str) -> str:
-    """What went wrong talking to the facade, and what to do (the web UI's messages, for a terminal)."""
-    from serving.ui.errors import (
-        FacadeUnreachableError,
-        KeyRefusedError,
-        NoChampionError,
-        NotFoundError,
-        NotPublishedError,
-    )
+def _facade_error(error: UiError, api_url: str, what: str) -> str:
+    """What went wrong talking to the facade, and what to do: the web UI's explanation, worded for a terminal."""
+    from serving.ui.errors import TERMINAL, explain
 
-    if isinstance(error, FacadeUnreachableError):
-        return f"the facade at {api_url} does not answer: start it with `make run`, or pass --api-url"
-    if isinstance(error, KeyRefusedError):
-        return f"the facade at {api_url} refused the API key: pass --api-key or set SOCCER_UI_API_KEY"
-    if isinstance(error, NotPublishedError):
-        return "nothing published yet: run the training pipeline (`make run` or `soccerpredict demo`)"
-    if isinstance(error, NoChampionError):
-        return "no champion model yet: train and promote one (`make run`)"
-    if isinstance(error, NotFoundError):
-        return f"unknown match: {error.detail or error}"
-    return str(error)
+    return str(explain(error, api_url=api_url, what=what, audience=TERMINAL))
 
 
 def predict(
@@ -77,7 +61,9 @@ def predict(
             try:
                 predictions.append(client.predict(match_id).model_dump())
             except UiError as exc:
-                errors.append({"match_id": match_id, "error": _facade_error(exc, client.base_url)})
+                errors.append(
+                    {"match_id": match_id, "error": _facade_error(exc, client.base_url, "this match's prediction")}
+                )
         base_url = client.base_url
 
     def show() -> None:
@@ -129,7 +115,7 @@ def cards(
         try:
             published = [card.model_dump(mode="json") for card in client.cards()]
         except UiError as exc:
-            raise fail(_facade_error(exc, client.base_url)) from exc
+            raise fail(_facade_error(exc, client.base_url, "the prediction cards")) from exc
     rows = filter_rows(card_rows(published), divisions=division or None, date_from=first, date_to=last)
     by_id = {card.get("match_id"): card for card in published}
     selected = [by_id[row.match_id] for row in rows]  # the table's order: kick-off, then match id

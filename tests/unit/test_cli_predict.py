@@ -45,14 +45,18 @@ def test_predict_reports_each_failure_and_exits_1(facade: str) -> None:
     body = json.loads(out)
     assert [r["match_id"] for r in body["predictions"]] == [MATCHES[1][0]]
     assert body["errors"][0]["match_id"] == "no-such-match"
-    assert "no-such-match" in err
+    assert body["errors"][0]["error"].startswith("The facade does not know this match")
+    assert "`soccerpredict cards`" in body["errors"][0]["error"] and "no-such-match" in err
 
 
 def test_a_refused_key_and_a_facade_that_is_down_say_what_to_do(facade: str, tmp_path: Path) -> None:
     code, _, err = _run("predict", MATCHES[0][0], "--api-url", facade, "--api-key", "wrong")
-    assert code == 1 and "refused the API key" in err and "Traceback" not in err
-    code, _, err = _run("cards", "--api-url", closed_port_url(), "--api-key", KEY)
-    assert code == 1 and "does not answer" in err
+    assert code == 1 and "refused the API key (401)" in err and "Traceback" not in err
+    assert "Pass --api-key" in err and "restart the UI" not in err  # the terminal's words, not the page's
+    down = closed_port_url()
+    code, _, err = _run("cards", "--api-url", down, "--api-key", KEY)
+    assert code == 1 and f"The facade at {down} does not answer, so the prediction cards" in err
+    assert "pass --api-url" in err
 
 
 def test_cards_filter_by_division_and_date_like_the_matches_page(facade: str) -> None:

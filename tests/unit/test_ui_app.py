@@ -179,7 +179,7 @@ def test_a_refused_key_says_which_setting_to_fix(
     at = run(monkeypatch, facade, page, key=key)
     assert len(at.error) == 1
     assert "refused this UI's API key (401)" in at.error[0].value
-    assert "SOCCER_UI_API_KEY" in at.error[0].value
+    assert "Set SOCCER_UI_API_KEY to one of the facade's SOCCER_API_KEYS and restart the UI." in at.error[0].value
 
 
 def test_status_answers_without_a_key_but_says_the_model_needs_one(

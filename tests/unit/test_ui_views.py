@@ -1,4 +1,4 @@
-"""The web UI's view rules: cards to rows, the largest model-market difference, filters and error messages."""
+"""The web UI's view rules: cards to rows, the largest model-market difference, filters, tables, the evaluation."""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from report_doubles import report as report_double
 
-from serving.ui.errors import (
-    FacadeResponseError,
-    FacadeUnreachableError,
-    KeyRefusedError,
-    NoChampionError,
-    NotFoundError,
-    NotPublishedError,
-    UiError,
-)
 from serving.ui.views import (
     CardRow,
     card_markdown,
@@ -27,7 +18,6 @@ from serving.ui.views import (
     date_bounds,
     divisions,
     drift_rows,
-    error_message,
     evaluation_rows,
     evaluation_summary,
     filter_rows,
@@ -189,22 +179,6 @@ def test_drift_rows_list_drifted_features_first() -> None:
 def test_readiness_rows_say_which_dependency_is_not_fine() -> None:
     rows = readiness_rows({"predictor": "unreachable", "cache": "ok", "precomputed": "loaded"})
     assert [(r["Dependency"], r["OK"]) for r in rows] == [("predictor", "no"), ("cache", "yes"), ("precomputed", "yes")]
-
-
-@pytest.mark.parametrize(
-    ("error", "says"),
-    [
-        (FacadeUnreachableError("refused"), "does not answer"),
-        (KeyRefusedError("401", status=401), "SOCCER_UI_API_KEY"),
-        (NotPublishedError("503", detail="no predictions published yet, run the pipeline"), "run the pipeline"),
-        (NoChampionError("none"), "No champion model yet"),
-        (NotFoundError("404", detail="match 'x' is not in the published predictions"), "Matches page"),
-        (FacadeResponseError("500"), "facade's log"),
-    ],
-)
-def test_every_error_has_a_message_saying_what_to_do(error: UiError, says: str) -> None:
-    message = error_message(error, api_url="http://127.0.0.1:9", what="the cards")
-    assert says in message
 
 
 # --- the Model page: the champion's evaluation -------------------------------------------------------------------
