@@ -181,7 +181,11 @@ def _evaluation_section(client: FacadeClient, served: str | None) -> None:
                f"{published.published_at}.")  # fmt: skip
     plot = reliability_png(published.reliability_png)
     if plot is not None:
-        st.image(plot, caption="Reliability: forecast probability against observed frequency, model and market.")
+        st.image(  # PNG, as published: JPEG (Streamlit's default for an opaque image) blurs a line plot
+            plot,
+            caption="Reliability: forecast probability against observed frequency, model and market.",
+            output_format="PNG",
+        )
     card = card_markdown(published.card)
     if card is not None:
         with st.expander("Model card"):

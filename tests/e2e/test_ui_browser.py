@@ -1,11 +1,13 @@
 """The web UI in a real headless Chromium: ``python -m serving.ui`` in a child process over the real facade.
 
-The Matches page shows the probabilities the facade's API returns, and a facade that does not answer is a message,
-not a traceback. Loopback only: the browser resolves every other host name to nothing.
+The Matches page shows the probabilities the facade's API returns, the Model page the champion's published evaluation
+(its scores and its reliability plot), and a facade that does not answer is a message, not a traceback. Loopback
+only: the browser resolves every other host name to nothing.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,19 +16,31 @@ import httpx
 import pytest
 from api_doubles import closed_port_url
 from needs import missing
-from ui_doubles import KEY, serve_facade, serve_ui
+from report_doubles import REPORT
+from ui_doubles import KEY, serve_facade, serve_ui, tiny_png
 
 from soccerpredict.settings import Settings
 
 #: Any host but the loopback resolves to nothing: the page cannot reach the internet.
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
-#: The accessible table Streamlit's data grid mirrors its canvas into, as rows of {column header: cell text}.
+#: The accessible tables Streamlit's data grids mirror their canvas into, as rows of {column header: cell text};
+#: the first grid whose headers include ``arguments[0]``.
 GRID_SCRIPT = """
-const table = document.querySelector('[data-testid="stDataFrame"] table[role="grid"]');
-if (!table) return null;
-const headers = [...table.querySelectorAll('thead th')].map(th => th.textContent);
-return [...table.querySelectorAll('tbody tr')].map(tr =>
-    Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [headers[i], td.textContent])));
+for (const table of document.querySelectorAll('[data-testid="stDataFrame"] table[role="grid"]')) {
+    const headers = [...table.querySelectorAll('thead th')].map(th => th.textContent);
+    if (!headers.includes(arguments[0])) continue;
+    return [...table.querySelectorAll('tbody tr')].map(tr =>
+        Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [headers[i], td.textContent])));
+}
+return null;
+"""
+#: The images of the page that the browser has loaded, with their caption and natural size.
+IMAGES_SCRIPT = """
+return [...document.querySelectorAll('[data-testid="stImage"]')].map(figure => {
+    const img = figure.querySelector('img');
+    return {loaded: !!img && img.complete && img.naturalWidth > 0, width: img ? img.naturalWidth : 0,
+            height: img ? img.naturalHeight : 0, src: img ? img.src : '', caption: figure.innerText.trim()};
+});
 """
 
 
@@ -61,12 +75,12 @@ def _wait(driver: Any, css: str) -> list[Any]:
     return WebDriverWait(driver, 60).until(lambda d: d.find_elements("css selector", css))
 
 
-def _grid(driver: Any, rows: int) -> list[dict[str, str]]:
-    """The Matches table once it shows ``rows`` rows."""
+def _grid(driver: Any, rows: int, *, column: str = "Match id") -> list[dict[str, str]]:
+    """The table with a ``column`` header (the Matches table by default) once it shows ``rows`` rows."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     def shown(d: Any) -> Any:
-        grid = d.execute_script(GRID_SCRIPT)
+        grid = d.execute_script(GRID_SCRIPT, column)
         return grid if grid and len(grid) == rows else None
 
     return WebDriverWait(driver, 60).until(shown)
@@ -86,6 +100,40 @@ def test_the_matches_page_shows_the_probabilities_the_api_returns(
             for outcome in ("home", "draw", "away"):
                 assert row[f"Model {outcome}"] == f"{100 * card['model'][outcome]:.1f}%"
                 assert row[f"Market {outcome}"] == (f"{100 * market[outcome]:.1f}%" if market else "—")
+        assert KEY not in browser.page_source
+
+
+def test_the_model_page_shows_the_champions_evaluation_and_its_reliability_plot(
+    browser: Any, facade: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from PIL import Image
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    published = httpx.get(f"{facade}/monitoring/model/evaluation", headers={"X-API-Key": KEY}).json()
+    scores = published["evaluation"]["metrics"]
+    assert scores["model"]["rps"] == REPORT["metrics"]["model"]["rps"]  # the sample the doubles published
+    with _ui(tmp_path_factory, facade) as ui:
+        browser.get(f"{ui}/?page=Model")
+        grid = _grid(browser, 5, column="Metric")
+        by_metric = {row["Metric"]: row for row in grid}
+        assert list(by_metric) == ["RPS", "Log-loss", "Brier", "Accuracy", "ECE"]
+        columns = {"Champion": "model", "climatology": "climatology", "elo_logit": "elo_logit", "Market": "market"}
+        for label, metric in (("RPS", "rps"), ("Log-loss", "log_loss"), ("Brier", "brier"), ("ECE", "ece")):
+            for column, forecaster in columns.items():
+                assert by_metric[label][column] == f"{scores[forecaster][metric]:.4f}"
+        assert by_metric["Accuracy"]["Champion"] == f"{100 * scores['model']['accuracy']:.1f}%"
+        assert (by_metric["RPS"]["Best"], by_metric["RPS"]["Better"]) == ("Market", "lower")
+        assert by_metric["Accuracy"]["Better"] == "higher"
+        summary = "The champion's RPS is 0.1968, 0.0017 behind the closing bookmaker market (0.1951)"
+        assert summary in browser.find_element("css selector", '[data-testid="stMain"]').text
+        (image,) = WebDriverWait(browser, 60).until(
+            lambda d: (images := d.execute_script(IMAGES_SCRIPT)) and all(i["loaded"] for i in images) and images
+        )
+        assert (image["width"], image["height"]) == (4, 4)  # the published PNG itself, as the browser decoded it
+        assert image["caption"].startswith("Reliability: forecast probability against observed frequency")
+        shown = Image.open(io.BytesIO(httpx.get(image["src"]).content))
+        published_png = Image.open(io.BytesIO(tiny_png()))
+        assert shown.format == "PNG" and shown.convert("RGB").tobytes() == published_png.convert("RGB").tobytes()
         assert KEY not in browser.page_source
 
 
