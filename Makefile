@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.synced
 
-.PHONY: help install services system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin mutate
+.PHONY: help install services system-deps airflow-install airflow-lock run test test-airflow test-fast lint docs format bench clean image pin mutate screenshots
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ mutate: $(STAMP)  ## mutation testing of the core rules (mutmut, [tool.mutmut] i
 	$(UV) sync --frozen --python 3.11 --group mutation --inexact --quiet
 	@start=$$(date +%s); $(BIN)/mutmut run; code=$$?; \
 	  $(BIN)/python tools/mutation_report.py --seconds $$(( $$(date +%s) - start )) --out docs/mutation.md; exit $$code
+
+screenshots: $(STAMP)  ## docs/ui/*.png: each web UI page in headless Chromium over the test doubles' published objects
+	$(BIN)/python tools/ui_screenshots.py --out docs/ui
 
 bench: $(STAMP)  ## every benchmark (needs ../shared/data and PostgreSQL/Redis; results: docs/benchmarks.md)
 	$(BIN)/python bench/bench_ingest.py

@@ -80,8 +80,9 @@ def tiny_png() -> bytes:
     return out.getvalue()
 
 
-def model_evaluation(version: str = "7") -> bytes:
-    """What batch_inference publishes for champion ``version``: its report, card and reliability plot."""
+def model_evaluation(version: str = "7", *, plot: bytes | None = None) -> bytes:
+    """What batch_inference publishes for champion ``version``: its report, card and reliability plot (``plot``, by
+    default :func:`tiny_png`)."""
     return json.dumps(
         {
             "model": "soccer-1x2",
@@ -89,7 +90,7 @@ def model_evaluation(version: str = "7") -> bytes:
             "published_at": "2024-08-16T06:00:00+00:00",
             "evaluation": EVALUATION_REPORT,
             "card": "# Model card: soccer-1x2\n\n![Reliability](reliability.png)\n",
-            "reliability_png": base64.b64encode(tiny_png()).decode(),
+            "reliability_png": base64.b64encode(tiny_png() if plot is None else plot).decode(),
         }
     ).encode()
 
@@ -136,20 +137,29 @@ def cards(matches: tuple[tuple[Any, ...], ...] = MATCHES) -> list[dict[str, Any]
     return out
 
 
-def publish(store: ObjectStore, matches: tuple[tuple[Any, ...], ...] = MATCHES, *, drift: bool = True) -> None:
-    """Write what the pipeline publishes: predictions, cards, the champion's evaluation and (with ``drift``) the
-    drift summary and report."""
+def publish(
+    store: ObjectStore,
+    matches: tuple[tuple[Any, ...], ...] = MATCHES,
+    *,
+    drift: bool = True,
+    plot: bytes | None = None,
+) -> None:
+    """Write what the pipeline publishes: predictions, cards, the champion's evaluation (with ``plot`` as its
+    reliability plot) and (with ``drift``) the drift summary and report."""
     store.write_parquet(PREDICTIONS_KEY, predictions_frame(matches))
     store.write_bytes(CARDS_KEY, json.dumps(cards(matches)).encode())
-    store.write_bytes(MODEL_EVALUATION_KEY, model_evaluation())
+    store.write_bytes(MODEL_EVALUATION_KEY, model_evaluation(plot=plot))
     if drift:
         store.write_bytes(DRIFT_SUMMARY_KEY, json.dumps(DRIFT).encode())
         store.write_bytes(DRIFT_REPORT_KEY, REPORT.encode())
 
 
 @contextlib.contextmanager
-def serve_facade(home: Path, *, predictor: Any = None, published: bool = True, **publish_kw: Any) -> Iterator[str]:
-    """The real facade on a free loopback port, over a local store under ``home``; yields its URL."""
+def serve_facade(
+    home: Path, *, predictor: Any = None, published: bool = True, port: int = 0, **publish_kw: Any
+) -> Iterator[str]:
+    """The real facade on loopback ``port`` (by default a free one), over a local store under ``home``; yields its
+    URL."""
     store = ObjectStore((home / "store").as_uri())
     if published:
         publish(store, **publish_kw)
@@ -161,7 +171,7 @@ def serve_facade(home: Path, *, predictor: Any = None, published: bool = True, *
         registry=CollectorRegistry(),
     )
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
