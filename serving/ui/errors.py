@@ -15,7 +15,7 @@ user, as a cause and an advice, worded for a web page (:data:`PAGE`) or a termin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Final
 
 from soccerpredict.errors import SoccerPredictError
@@ -137,7 +137,7 @@ def explain(error: UiError, *, api_url: str, what: str, audience: Audience) -> E
     """Why ``what`` ("the prediction cards") could not be had from the facade at ``api_url``, and what to do."""
     cause, advice = next(EXPLANATIONS[cls] for cls in type(error).__mro__ if cls in EXPLANATIONS)
     fields = {
-        **{name: getattr(audience, name) for name in Audience.__dataclass_fields__},
+        **asdict(audience),
         "api_url": api_url,
         "what": what,
         "status": error.status if error.status is not None else "no status",
