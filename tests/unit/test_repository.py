@@ -365,14 +365,17 @@ def test_the_match_frame_round_trips_values_and_dtypes(engine: Engine) -> None:
 def test_wide_odds_prefer_the_market_average_before_and_pinnacle_at_the_close(engine: Engine) -> None:
     ids = [m["match_id"] for m in (ARS_CHE, LIV_MCI, FIXTURE)]
     odds = [
-        # 1: market average pre and Pinnacle close win over the rest
+        # 1: market average pre and Pinnacle close win over the rest (Pinnacle's own pre price included)
         (ids[0], "B365", "pre", 1.5, 3.0, 5.0),
         (ids[0], "market_avg", "pre", 1.6, 3.1, 4.9),
         (ids[0], "market_avg", "close", 1.65, 3.2, 4.6),
+        (ids[0], "PS", "pre", 1.75, 3.4, 5.5),
         (ids[0], "PS", "close", 1.7, 3.3, 4.7),
-        # 2: no market average: the mean of the bookmakers (never the market maximum); average close
+        # 2: no market average: the mean of the bookmakers' pre prices (never the market maximum, never a
+        # closing price); average close
         (ids[1], "B365", "pre", 2.0, 3.0, 4.0),
         (ids[1], "WH", "pre", 3.0, 4.0, 5.0),
+        (ids[1], "B365", "close", 8.0, 8.0, 8.0),
         (ids[1], "market_max", "pre", 9.0, 9.0, 9.0),
         (ids[1], "market_avg", "close", 2.2, 3.3, 3.4),
         # 3: no prices at all
