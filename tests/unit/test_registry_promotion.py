@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,7 @@ def _bare_version(client: Any, name: str) -> str:
 
     with contextlib.suppress(MlflowException):  # registered by an earlier call
         client.create_registered_model(name)
-    return str(client.create_model_version(name, source="file:///nowhere/model", run_id=None).version)
+    return str(client.create_model_version(name, source="s3://nowhere/model", run_id=None).version)
 
 
 def test_list_versions_lists_this_model_newest_first_with_utc_times(registry_uri: str) -> None:
@@ -222,7 +223,7 @@ def test_list_versions_lists_this_model_newest_first_with_utc_times(registry_uri
     use_tracking(registry_uri)
     client = MlflowClient()
     ours = [_bare_version(client, MODEL_NAME) for _ in range(3)]
-    _bare_version(client, "another-model")
+    _bare_version(client, f"another-model-{uuid.uuid4().hex[:8]}")
     set_alias(ALIAS_CHAMPION, ours[0])
 
     rows = list_versions(registry_uri)
@@ -278,9 +279,11 @@ def test_aliases_and_rejection_act_on_the_named_model_only(registry_uri: str) ->
 
     use_tracking(registry_uri)
     client = MlflowClient()
-    ours = _bare_version(client, MODEL_NAME)
-    other = "another-model"
+    _bare_version(client, MODEL_NAME)
+    ours = _bare_version(client, MODEL_NAME)  # version 2: the two models' version numbers differ below
+    other = f"another-model-{uuid.uuid4().hex[:8]}"  # new on a shared server too: its versions start at 1
     theirs, champion = _bare_version(client, other), _bare_version(client, other)
+    assert (ours, theirs, champion) == ("2", "1", "2")
     set_alias(ALIAS_CANDIDATE, ours)
     set_alias(ALIAS_CANDIDATE, theirs, model_name=other)
     set_alias(ALIAS_CHAMPION, champion, model_name=other)
