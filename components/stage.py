@@ -31,6 +31,15 @@ class Stage:
     ``inputs`` and ``outputs`` map the function's keyword arguments to artifact names; an artifact
     name is also its path relative to the pipeline's work folder (``artifacts/`` under DVC) and the
     name of the KFP output that carries it. Every input is some earlier stage's output.
+
+    ``tags`` name the subsets of the table that the daily DAGs run, each in the table's order; the DAGs read
+    them from ``airflow/dags/stage_sets.json``, which ``soccerpredict pipeline stage-sets`` writes from the
+    table (``soccerpredict pipeline stages --tag NAME`` lists one):
+
+    - ``inference``: ``batch_inference_daily``, today's data through two gates and the features, then scoring
+      with the champion and the cards;
+    - ``drift``: ``drift_daily``, today's features, then their drift against the training reference (the one
+      artifact of the set that none of its stages writes, copied from the last training run).
     """
 
     name: str
@@ -42,6 +51,7 @@ class Stage:
     always_changed: bool = False  # reads state DVC cannot hash (the database): DVC re-runs it every time
     code: tuple[str, ...] = ()  # library folders whose changes must re-run the stage under DVC
     after: tuple[str, ...] = ()  # stages (validation gates) that must pass before this one starts
+    tags: tuple[str, ...] = ()  # subsets of the table other schedules run (see above)
     description: str = ""
 
     def load(self) -> Callable[..., Any]:

@@ -15,9 +15,15 @@ from components.stage import Stage, run_stage_function
 if TYPE_CHECKING:
     from soccerpredict.settings import Settings
 
-__all__ = ["STAGES", "run_table_stage", "stage_by_name"]
+__all__ = ["DRIFT", "INFERENCE", "STAGES", "TAGS", "external_inputs", "run_table_stage", "stage_by_name", "tagged"]
 
 _V = "components.validate"
+
+#: The tags of :attr:`Stage.tags <components.stage.Stage.tags>`: the stages ``batch_inference_daily`` runs, and
+#: those ``drift_daily`` runs.
+INFERENCE: Final = "inference"
+DRIFT: Final = "drift"
+TAGS: Final[tuple[str, ...]] = (INFERENCE, DRIFT)
 
 STAGES: Final[tuple[Stage, ...]] = (
     Stage(
@@ -28,6 +34,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         side_effects=True,
         always_changed=True,
         code=("soccerpredict/data",),
+        tags=(INFERENCE, DRIFT),
         description="ingest the configured sources into the database and read every match",
     ),
     Stage(
@@ -36,6 +43,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         inputs={"matches": "data/matches.parquet"},
         outputs={"report": "reports/validate_raw.json"},
         code=("soccerpredict/validation",),
+        tags=(INFERENCE,),
         description="gate 1: identity, teams, scores and odds of every loaded match",
     ),
     Stage(
@@ -45,6 +53,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         outputs={"finished": "data/finished.parquet", "future": "data/future.parquet", "split_info": "data/as_of.json"},
         params=("data", "validation"),
         after=("validate_raw",),
+        tags=(INFERENCE, DRIFT),
         description="finished matches to learn from, fixtures to predict",
     ),
     Stage(
@@ -59,6 +68,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         f"{_V}:validate_future",
         inputs={"future": "data/future.parquet", "split_info": "data/as_of.json"},
         outputs={"report": "reports/validate_future.json"},
+        tags=(INFERENCE,),
         description="gate 3: future fixtures",
     ),
     Stage(
@@ -69,6 +79,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         params=("features",),
         code=("soccerpredict/features",),
         after=("validate_finished", "validate_future"),
+        tags=(INFERENCE, DRIFT),
         description="leakage-safe ratings, form, head-to-head, rest and market features",
     ),
     Stage(
@@ -224,6 +235,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         outputs={"predictions": "serving/predictions.parquet", "match_features": "serving/match_features.parquet"},
         params=("publish",),
         side_effects=True,
+        tags=(INFERENCE,),
         description="score fixtures and recent matches with the champion; publish them and its evaluation",
     ),
     Stage(
@@ -232,6 +244,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         inputs={"predictions": "serving/predictions.parquet"},
         outputs={"cards": "serving/cards.json"},
         side_effects=True,
+        tags=(INFERENCE,),
         description="prediction cards with the market's view",
     ),
     Stage(
@@ -246,6 +259,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         params=("drift",),
         side_effects=True,
         code=("soccerpredict/monitoring",),
+        tags=(DRIFT,),
         description="Evidently drift of the latest features against the training reference",
     ),
 )
@@ -261,6 +275,22 @@ def stage_by_name(name: str) -> Stage:
         return _BY_NAME[name]
     except KeyError:
         raise PipelineError(f"no stage {name!r}; stages: {', '.join(_BY_NAME)}") from None
+
+
+def tagged(tag: str) -> tuple[Stage, ...]:
+    """The stages tagged ``tag``, in the table's order; a clear error listing the known tags otherwise."""
+    from soccerpredict.errors import PipelineError
+
+    if tag not in TAGS:
+        raise PipelineError(f"no stage tag {tag!r}; tags: {', '.join(TAGS)}")
+    return tuple(stage for stage in STAGES if tag in stage.tags)
+
+
+def external_inputs(stages: tuple[Stage, ...]) -> list[str]:
+    """The artifacts ``stages`` read that none of them writes (another run must provide them), in first-read order."""
+    written = {name for stage in stages for name in stage.outputs.values()}
+    read = [name for stage in stages for name in stage.inputs.values() if name not in written]
+    return list(dict.fromkeys(read))
 
 
 def run_table_stage(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import chain, dag, task
-from soccer_common import DEFAULT_ARGS, run_stage, stage_params
+from soccer_common import DEFAULT_ARGS, run_stage, stage_params, stage_set
 
 DOC = """
 ### batch_inference_daily
@@ -16,16 +16,8 @@ Predictions (`predictions/latest/predictions.parquet`), the match-features snaps
 refresh. With no champion in the registry nothing is published and the run says so.
 """
 
-#: The stages of the table this DAG runs, in order: data, two gates, features, scoring, cards.
-STAGES = (
-    "load_data_from_sources",
-    "validate_raw",
-    "preprocessing",
-    "validate_future",
-    "feature_engineering",
-    "batch_inference",
-    "build_cards",
-)
+#: The stages of the table tagged "inference", in order: data, two gates, features, scoring, cards.
+STAGES = stage_set("inference")["stages"]
 
 
 @dag(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task
-from soccer_common import DEFAULT_ARGS, run_stage, setting, stage_params, training_workdir
+from soccer_common import DEFAULT_ARGS, run_stage, setting, stage_params, stage_set, training_workdir
 
 DOC = """
 ### drift_daily
@@ -20,7 +20,11 @@ stages run on today's database. The summary and HTML report are published to the
 `SOCCER_API_URL` and `SOCCER_API_KEY` are set, the last task reads `GET /monitoring/drift` back from the facade.
 """
 
-STAGES = ("load_data_from_sources", "preprocessing", "feature_engineering", "monitor_drift")
+#: The stages of the table tagged "drift", in order, and what they read that none of them writes: the training
+#: reference (``split/train.parquet``), copied from the last training run.
+DRIFT = stage_set("drift")
+STAGES = DRIFT["stages"]
+REFERENCE = DRIFT["external_inputs"]
 
 
 @dag(
@@ -43,13 +47,16 @@ def drift_daily() -> None:
     def copy_reference(params: dict | None = None) -> str:
         """The training reference of the last training run, into this DAG's work folder."""
         assert params is not None
-        source = Path(params["training_workdir"]) / "split" / "train.parquet"
-        if not source.is_file():
-            raise FileNotFoundError(f"no training reference at {source}: run the training pipeline first")
-        target = Path(params["workdir"]) / "split" / "train.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        return str(target)
+        copied = []
+        for name in REFERENCE:
+            source = Path(params["training_workdir"]) / name
+            if not source.is_file():
+                raise FileNotFoundError(f"no training reference at {source}: run the training pipeline first")
+            target = Path(params["workdir"]) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            copied.append(str(target))
+        return ", ".join(copied)
 
     @task
     def stage(name: str, params: dict | None = None) -> None:

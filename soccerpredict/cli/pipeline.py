@@ -35,10 +35,20 @@ def stage(
 
 
 @app.command("stages")
-def pipeline_stages(json_output: JsonOutput = False) -> None:
-    """List the stages in order with their inputs and outputs."""
-    from components.stages import STAGES
+def pipeline_stages(
+    tag: Annotated[
+        str | None,
+        typer.Option(help="Only the stages with this tag (inference, drift: what the daily DAGs run), in order."),
+    ] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """List the stages in order with their inputs and outputs (each keeps its number in the table)."""
+    from components.stages import STAGES, tagged
 
+    try:
+        chosen = {spec.name for spec in (tagged(tag) if tag is not None else STAGES)}
+    except SoccerPredictError as exc:
+        raise fail(str(exc)) from exc
     stages: list[dict[str, Any]] = [
         {
             "number": number,
@@ -48,6 +58,7 @@ def pipeline_stages(json_output: JsonOutput = False) -> None:
             "params": list(spec.params),
         }
         for number, spec in enumerate(STAGES, start=1)
+        if spec.name in chosen
     ]
 
     def show() -> None:
@@ -71,6 +82,16 @@ def pipeline_dvc_yaml(out: Annotated[Path, typer.Option(help="Where to write it.
     from pipelines.dvc import write_dvc_yaml
 
     console.print(f"wrote {write_dvc_yaml(out)}")
+
+
+@app.command("stage-sets")
+def pipeline_stage_sets(
+    out: Annotated[Path | None, typer.Option(help="Where to write it (default airflow/dags/stage_sets.json).")] = None,
+) -> None:
+    """Regenerate the daily DAGs' stage sets (airflow/dags/stage_sets.json) from the stage table's tags."""
+    from pipelines.stage_sets import STAGE_SETS, write_stage_sets
+
+    console.print(f"wrote {write_stage_sets(out or STAGE_SETS)}")
 
 
 @app.command("compile")

@@ -78,3 +78,23 @@ def test_dag_files_import_nothing_of_the_project(dagbag) -> None:  # type: ignor
     # The project lives in the main environment; parsing the DAGs must not have pulled it (or its ML stack) in.
     heavy = {"soccerpredict", "components", "serving", "pandas", "sklearn", "mlflow", "kserve"}
     assert heavy.isdisjoint({name.split(".")[0] for name in sys.modules})
+
+
+@pytest.mark.parametrize(("dag_id", "tag"), [("batch_inference_daily", "inference"), ("drift_daily", "drift")])
+def test_stage_dags_run_their_tagged_stage_set_in_order(dagbag, dag_id: str, tag: str) -> None:  # type: ignore[no-untyped-def]
+    from soccer_common import stage_set
+
+    dag = dagbag.get_dag(dag_id)
+    ids = [t.task_id for t in dag.tasks]
+
+    assert [i for i in ids if i in stage_set(tag)["stages"]] == stage_set(tag)["stages"]
+
+
+def test_a_missing_stage_set_fails_the_parse_with_what_to_run(dagbag, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from soccer_common import stage_set
+
+    with pytest.raises(RuntimeError, match=r"no stage set 'drift'(.|\n)*soccerpredict pipeline stage-sets"):
+        stage_set("drift", path=tmp_path / "stage_sets.json")
+    (tmp_path / "stage_sets.json").write_text('{"inference": {"stages": [], "external_inputs": []}}')
+    with pytest.raises(RuntimeError, match="no stage set 'drift'"):
+        stage_set("drift", path=tmp_path / "stage_sets.json")

@@ -113,6 +113,22 @@ def test_pipeline_stages_json_is_the_stage_table() -> None:
     }
 
 
+def test_pipeline_stages_tag_lists_the_tagged_stages_with_their_table_numbers() -> None:
+    from components.stages import DRIFT, STAGES
+
+    stages, _ = _json(["pipeline", "stages", "--tag", DRIFT, "--json"])
+
+    assert [s["name"] for s in stages] == [spec.name for spec in STAGES if DRIFT in spec.tags]
+    assert [s["number"] for s in stages] == [n for n, spec in enumerate(STAGES, start=1) if DRIFT in spec.tags]
+
+
+def test_pipeline_stages_unknown_tag_names_the_known_ones() -> None:
+    result = CliRunner().invoke(app, ["pipeline", "stages", "--tag", "nope"])
+
+    assert result.exit_code == 1
+    assert "no stage tag 'nope'" in result.output and "inference, drift" in result.output
+
+
 def test_registry_list_json(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     versions = [
         {

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from components.stages import STAGES, stage_by_name
+from components.stages import DRIFT, INFERENCE, STAGES, TAGS, external_inputs, stage_by_name, tagged
 from pipelines.dvc import render_dvc_yaml
+from pipelines.stage_sets import STAGE_SETS, render_stage_sets
 from soccerpredict.errors import PipelineError
 from soccerpredict.settings import Settings
 
@@ -48,6 +49,26 @@ def test_kfp_wrappers_match_the_table() -> None:
 
 def test_checked_in_dvc_yaml_is_current() -> None:
     assert (REPO / "dvc.yaml").read_text() == render_dvc_yaml(), "run `soccerpredict pipeline dvc-yaml`"
+
+
+def test_checked_in_stage_sets_are_current() -> None:
+    assert STAGE_SETS.read_text() == render_stage_sets(), "run `soccerpredict pipeline stage-sets`"
+
+
+def test_every_tag_is_a_known_one_and_tags_a_stage() -> None:
+    assert {tag for stage in STAGES for tag in stage.tags} == set(TAGS)
+
+
+def test_unknown_tag_names_the_known_ones() -> None:
+    with pytest.raises(PipelineError, match="no stage tag 'nope'; tags: inference, drift"):
+        tagged("nope")
+
+
+def test_tagged_stages_keep_the_table_order_and_read_only_what_an_earlier_one_writes_or_another_run_gives() -> None:
+    assert [s.name for s in tagged(INFERENCE)] == [s.name for s in STAGES if INFERENCE in s.tags]
+    # The inference DAG scores with the registry's champion; the drift DAG copies the training reference.
+    assert external_inputs(tagged(INFERENCE)) == [stage_by_name("promote_model").outputs["promotion"]]
+    assert external_inputs(tagged(DRIFT)) == [stage_by_name("monitor_drift").inputs["train"]] == ["split/train.parquet"]
 
 
 def test_compiled_pipeline_is_current_and_loads_back(tmp_path: Path) -> None:
