@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from components.modelling import load_xy
-from soccerpredict.models.report import EvaluationReport
+from soccerpredict.models.report import BacktestReport, EvaluationReport, SelectionReport
 from soccerpredict.params import BacktestParams, EvaluateParams
 
 __all__ = ["backtest", "evaluate", "explain", "quality_gate"]
@@ -106,13 +106,13 @@ def evaluate(
         evaluate.leak_tolerance,
     )
     gate = quality_gate(comparisons, evaluate.significant_against)
-    chosen = json.loads(selection.read_text())
+    chosen = SelectionReport.read(selection)
     split = json.loads(split_summary.read_text())
     overall = report_by_group(
         preds.reset_index(drop=True), market, by=(), n_boot=evaluate.n_bootstrap, seed=evaluate.seed
     ).to_dict(orient="records")[0]
     raw = {
-        "model_name": chosen["model"],
+        "model_name": chosen.model,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "track": json.loads(feature_list.read_text())["track"],
         "data": {
@@ -130,8 +130,8 @@ def evaluate(
         "comparisons": comparisons,
         "by_division": by_div.to_dict(orient="records"),
         "calibration": json.loads(calibration_report.read_text()),
-        "tuning": chosen["candidates"],
-        "params": chosen["params"],
+        "tuning": chosen.candidates,
+        "params": chosen.params,
         "quality_gate": gate,
         "warnings": warnings,
     }
@@ -188,29 +188,32 @@ def backtest(
     from soccerpredict.models.estimators import make_estimator
     from soccerpredict.models.plots import MODEL_LABEL, write_backtest_plots
 
-    chosen = json.loads(selection.read_text())
+    chosen = SelectionReport.read(selection)
     frame, X, y = load_xy(feature_table, feature_list)
     done = frame["status"].eq("finished").to_numpy()
     frame, X, labels = frame[done].reset_index(drop=True), X[done].reset_index(drop=True), y[done].astype(int)
 
     def fit_predict(X_train, y_train, meta_train, X_test, meta_test):  # type: ignore[no-untyped-def]
-        estimator = make_estimator(chosen["model"], chosen["params"], seed=chosen["seed"])
+        estimator = make_estimator(chosen.model, chosen.params, seed=chosen.seed)
         return estimator.fit(X_train, y_train).predict_proba(X_test)
 
     preds = walk_forward(fit_predict, X, labels, frame, backtest.seasons, progress=True)
     market = market_benchmark_probs(frame.iloc[preds["row"].to_numpy()])[list(BENCHMARK_COLUMNS)].to_numpy()
     table = report_by_group(preds, market, by=("div", "season"), n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
     overall = report_by_group(preds, market, by=(), n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
-    report = {
-        "model": chosen["model"],
+    raw = {
+        "model": chosen.model,
         "seasons": backtest.seasons,
         "overall": overall.to_dict(orient="records")[0],
         "by_division_season": table.to_dict(orient="records"),
     }
-    backtest_report.write_text(json.dumps(report, indent=2, default=_json))
+    # Through JSON first: numpy scalars and timestamps become plain values, then the one schema checks the result.
+    report = BacktestReport.from_json(json.dumps(raw, default=_json), source=str(backtest_report))
+    report.write(backtest_report)
     write_backtest_plots({MODEL_LABEL: preds}, market, backtest_plots, n_boot=evaluate.n_bootstrap, seed=evaluate.seed)
-    row = report["overall"]
-    return {"rps": round(row["rps"], 4), "market_rps": round(row["bench_rps"], 4), "matches": int(row["n"])}
+    row = report.overall
+    market_rps = float("nan") if row.bench_rps is None else row.bench_rps
+    return {"rps": round(row.rps, 4), "market_rps": round(market_rps, 4), "matches": row.n}
 
 
 def explain(

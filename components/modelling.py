@@ -111,6 +111,7 @@ def tune_logreg(*, train: Path, feature_list: Path, tuning_logreg: Path, tuning:
 def select_model(*, tuning_xgb: Path, tuning_hgb: Path, tuning_logreg: Path, selection: Path) -> dict[str, Any]:
     """Pick the candidate with the lowest cross-validated log-loss."""
     from soccerpredict.errors import PipelineError
+    from soccerpredict.models.report import SelectionReport
     from soccerpredict.models.select import select_model as choose
     from soccerpredict.models.tuning import TuneResult
 
@@ -130,7 +131,8 @@ def select_model(*, tuning_xgb: Path, tuning_hgb: Path, tuning_logreg: Path, sel
         "candidates": {n: r.to_dict() for n, r in results.items()},
         "seed": chosen.seed,
     }
-    selection.write_text(json.dumps(summary, indent=2, default=float))
+    # Through JSON first (numpy scalars become floats, as always), then the one schema checks the result.
+    SelectionReport.from_json(json.dumps(summary, default=float), source=str(selection)).write(selection)
     return {"model": best, "cv_log_loss": round(chosen.cv_log_loss_mean, 5)}
 
 
@@ -146,17 +148,18 @@ def final_train(
     """Fit the selected model on all but the latest training season(s), then calibrate on those."""
     from soccerpredict.models.calibration import calibrate, calibration_split
     from soccerpredict.models.estimators import make_estimator
+    from soccerpredict.models.report import SelectionReport
 
-    chosen = json.loads(selection.read_text())
+    chosen = SelectionReport.read(selection)
     frame, X, y = load_xy(train, feature_list)
     labels = y.astype(int)
     fit_idx, cal_idx = calibration_split(frame["season"].astype(str), calibration.seasons)
-    base = make_estimator(chosen["model"], chosen["params"], seed=chosen["seed"])
+    base = make_estimator(chosen.model, chosen.params, seed=chosen.seed)
     base.fit(X.iloc[fit_idx], labels[fit_idx])
     calibrated, report = calibrate(
         base, X.iloc[cal_idx], labels[cal_idx], calibration.method, order=frame["date"].iloc[cal_idx]
     )
     joblib.dump(calibrated, model)
-    report.update({"model": chosen["model"], "fit_rows": len(fit_idx), "calibration_rows": len(cal_idx)})
+    report.update({"model": chosen.model, "fit_rows": len(fit_idx), "calibration_rows": len(cal_idx)})
     calibration_report.write_text(json.dumps(report, indent=2, default=float))
-    return {"model": chosen["model"], "calibration": report["method"]}
+    return {"model": chosen.model, "calibration": report["method"]}

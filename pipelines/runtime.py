@@ -95,11 +95,13 @@ def log_evaluation(
 def log_backtest(backtest_report: Any, metrics: Any, plots: Any, markdown: Any) -> None:
     """Publish the walk-forward backtest to the KFP UI: its overall scores, and its plots inline as Markdown."""
     from soccerpredict.models.plots import image_data_uri
+    from soccerpredict.models.report import BacktestReport
 
-    overall = json.loads(Path(backtest_report.path).read_text())["overall"]
+    overall = BacktestReport.read(Path(backtest_report.path)).overall
     for name in ("rps", "log_loss", "bench_rps", "rps_diff", "rps_diff_lo", "rps_diff_hi"):
-        if name in overall and overall[name] is not None:
-            metrics.log_metric(f"backtest_{name}", float(overall[name]))
+        value = getattr(overall, name)
+        if value is not None:
+            metrics.log_metric(f"backtest_{name}", float(value))
     lines = ["# Walk-forward backtest", ""]
     for png in sorted(Path(plots.path).glob("*.png")):
         lines += [f"![{png.stem.replace('_', ' ')}]({image_data_uri(png)})", ""]

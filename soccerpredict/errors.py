@@ -9,7 +9,7 @@
     │   ├── StoreError                 the object store (local folder or S3) failed
     │   └── ValidationGateError        a Great Expectations gate failed (carries the report)
     ├── ModelError                     training, tuning or evaluation cannot proceed
-    │   └── ReportError                an evaluation report is missing or malformed (names the file)
+    │   └── ReportError                a pipeline report (selection, backtest, evaluation) is missing or malformed
     ├── RegistryError                  MLflow registry: missing model, alias or version
     ├── PipelineError                  a pipeline stage or orchestrator failed
     └── ServingError                   the predictor, cache or queue cannot serve a request
@@ -83,7 +83,8 @@ class ModelError(SoccerPredictError):
 
 
 class ReportError(ModelError):
-    """An evaluation report (``reports/evaluation.json`` or its published copy) is missing or malformed."""
+    """A pipeline report is missing or malformed: ``models/selection.json``, ``reports/backtest.json``,
+    ``reports/evaluation.json`` or the published evaluation (the message names the file)."""
 
 
 class RegistryError(SoccerPredictError):

@@ -1,16 +1,19 @@
-"""The evaluate stage's report (``reports/evaluation.json``) and the champion's published evaluation, typed.
+"""The pipeline's JSON reports, typed: model selection, the backtest, the evaluation and its published copy.
 
-The pipeline writes the report (:func:`components.evaluation.evaluate`), the registry logs it with the run, and
-the register and promote stages, the KFP logger, the predictor's gauges and the facade read it: this module is
-the one definition all of them validate against. The JSON keys are the ones the stage always wrote; keys a
-newer writer adds are kept (``extra="allow"``), so an older reader still round-trips them.
+``models/selection.json`` (written by :func:`components.modelling.select_model`, read by ``final_train``, ``backtest``
+and ``evaluate``), ``reports/backtest.json`` (written by :func:`components.evaluation.backtest`, read by the KFP
+logger) and ``reports/evaluation.json`` (written by :func:`components.evaluation.evaluate`; the registry logs it
+with the run, and the register and promote stages, the KFP logger, the predictor's gauges and the facade read it):
+this module is the one definition each writer and its readers validate against. The JSON keys are the ones the
+stages always wrote; keys a newer writer adds are kept (``extra="allow"``), so an older reader still round-trips
+them. A missing or malformed file raises :class:`~soccerpredict.errors.ReportError` naming it.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,17 +22,111 @@ from soccerpredict.errors import ReportError
 __all__ = [
     "MAX_CARD_BYTES",
     "MAX_PLOT_BYTES",
+    "BacktestReport",
+    "BacktestScores",
     "Comparison",
     "EvaluationData",
     "EvaluationReport",
+    "JsonReport",
     "ModelEvaluation",
     "QualityGate",
     "Scores",
+    "SelectionReport",
 ]
 
 #: Largest model card (Markdown) and reliability plot (PNG) the published evaluation carries; larger are left out.
 MAX_CARD_BYTES: Final = 256 * 1024
 MAX_PLOT_BYTES: Final = 512 * 1024
+
+
+class JsonReport(BaseModel):
+    """What every report file shares: parse and validate, read a file, write it back with the keys it was given."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    #: What the report is called in errors, and the stage that writes it.
+    report_name: ClassVar[str] = "report"
+    written_by: ClassVar[str] = "the stage that writes it"
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str | None = None) -> Self:
+        """Parse and validate a report; :class:`ReportError` naming ``source`` when it is not one."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            where = source or f"the {cls.report_name}"
+            raise ReportError(f"{where} is not a valid {cls.report_name}: {_errors(exc)}") from exc
+
+    @classmethod
+    def read(cls, path: Path) -> Self:
+        """The report in ``path``; :class:`ReportError` naming the file when it is missing or malformed."""
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise ReportError(f"cannot read the {cls.report_name} {path}: {exc}; run {cls.written_by}") from exc
+        return cls.from_json(text, source=str(path))
+
+    def to_json(self) -> str:
+        """The report as the stage writes it: the keys it was given, indented, NaN kept as the json module writes it."""
+        return json.dumps(self.model_dump(exclude_unset=True), indent=2)
+
+    def write(self, path: Path) -> Path:
+        """Write :meth:`to_json` to ``path``."""
+        path.write_text(self.to_json())
+        return path
+
+
+class SelectionReport(JsonReport):
+    """``models/selection.json``: the candidate with the lowest cross-validated log-loss, and each one's tuning."""
+
+    report_name: ClassVar[str] = "model selection"
+    written_by: ClassVar[str] = "the select_model stage"
+
+    model: str = Field(description="The selected estimator (xgb, hgb, logreg).")
+    params: dict[str, Any] = Field(description="Its best hyperparameters.")
+    cv_log_loss: float = Field(description="Its mean log-loss over the season folds.")
+    candidates: dict[str, dict[str, Any]] = Field(description="Each tuned candidate's result, by name.")
+    seed: int = Field(description="The seed it was tuned with; refits use it too.")
+
+
+class BacktestScores(BaseModel):
+    """One row of the walk-forward's scores (:func:`soccerpredict.models.backtest.report_by_group`), in its order.
+
+    The model's metrics, then the closing market's (``bench_``) on the ``n_bench`` matches it priced, and the model's
+    RPS minus the market's with its 95% bootstrap interval; None (NaN on disk) when the market priced none.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    n: int | None = None
+    rps: float
+    log_loss: float | None = None
+    brier: float | None = None
+    accuracy: float | None = None
+    ece: float | None = None
+    n_bench: int | None = None
+    bench_rps: float | None = None
+    bench_log_loss: float | None = None
+    bench_brier: float | None = None
+    bench_accuracy: float | None = None
+    bench_ece: float | None = None
+    rps_diff: float | None = None
+    rps_diff_lo: float | None = None
+    rps_diff_hi: float | None = None
+
+
+class BacktestReport(JsonReport):
+    """``reports/backtest.json``: the selected model refitted before each backtest season, against the market."""
+
+    report_name: ClassVar[str] = "backtest report"
+    written_by: ClassVar[str] = "the backtest stage"
+
+    model: str | None = Field(default=None, description="The selected estimator the walk-forward refitted.")
+    seasons: list[str] = Field(default=[], description="The backtest seasons, each predicted from the ones before.")
+    overall: BacktestScores = Field(description="Over every backtest match.")
+    by_division_season: list[dict[str, Any]] = Field(
+        default=[], description="One row per division and season: ``div``, ``season`` and the overall's columns."
+    )
 
 
 class Scores(BaseModel):
@@ -82,14 +179,15 @@ class EvaluationData(BaseModel):
     date_to: str | None = None
 
 
-class EvaluationReport(BaseModel):
+class EvaluationReport(JsonReport):
     """``reports/evaluation.json``: the final model against each baseline and the closing market on the test split.
 
     ``metrics`` maps each forecaster to its scores: ``model_key`` names the evaluated model, ``benchmark_key``
     the closing market; the rest are the baselines.
     """
 
-    model_config = ConfigDict(extra="allow", protected_namespaces=())
+    report_name: ClassVar[str] = "evaluation report"
+    written_by: ClassVar[str] = "the evaluate stage"
 
     model_name: str = Field(description="The selected estimator (xgb, hgb, logreg).")
     created: str = Field(description="When the report was written (ISO 8601, UTC).")
@@ -118,23 +216,6 @@ class EvaluationReport(BaseModel):
         return sorted(name for name in self.metrics if name not in (self.model_key, self.benchmark_key))
 
     @classmethod
-    def from_json(cls, text: str | bytes, *, source: str = "the evaluation report") -> EvaluationReport:
-        """Parse and validate a report; :class:`ReportError` naming ``source`` when it is not one."""
-        try:
-            return cls.model_validate_json(text)
-        except ValidationError as exc:
-            raise ReportError(f"{source} is not a valid evaluation report: {_errors(exc)}") from exc
-
-    @classmethod
-    def read(cls, path: Path) -> EvaluationReport:
-        """The report in ``path``; :class:`ReportError` naming the file when it is missing or malformed."""
-        try:
-            text = path.read_bytes()
-        except OSError as exc:
-            raise ReportError(f"cannot read the evaluation report {path}: {exc}; run the evaluate stage") from exc
-        return cls.from_json(text, source=str(path))
-
-    @classmethod
     def find(cls, path: Path) -> EvaluationReport | None:
         """The report in a downloaded run artifact (a file, or a folder holding it); None when it holds none.
 
@@ -150,15 +231,6 @@ class EvaluationReport(BaseModel):
             if isinstance(raw, dict) and "metrics" in raw:
                 return cls.read(file)
         return None
-
-    def to_json(self) -> str:
-        """The report as the stage writes it: the keys it was given, indented, NaN kept as the json module writes it."""
-        return json.dumps(self.model_dump(exclude_unset=True), indent=2)
-
-    def write(self, path: Path) -> Path:
-        """Write :meth:`to_json` to ``path``."""
-        path.write_text(self.to_json())
-        return path
 
 
 class ModelEvaluation(BaseModel):
