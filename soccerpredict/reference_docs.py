@@ -83,7 +83,7 @@ def _type(schema: dict[str, Any]) -> str:
 
 
 def stages_markdown() -> str:
-    """The stage table: order, name, what it does, what it reads and writes, its params sections (pure)."""
+    """The stage table: order, name, what it does, what it reads and writes, its params sections, its tags (pure)."""
     from components.stages import STAGES
 
     lines = [
@@ -91,16 +91,19 @@ def stages_markdown() -> str:
         "",
         "Generated from the one stage table (`components/stages.py`) by `soccerpredict docs generate`. The same",
         "table drives `soccerpredict stage NAME`, `dvc.yaml` and the Kubeflow pipeline. Paths are relative to the",
-        "work folder (`artifacts/` under DVC); params sections are those of `params.yaml`.",
+        "work folder (`artifacts/` under DVC); params sections are those of `params.yaml`. Tags name the subsets",
+        "the daily Airflow DAGs run (`inference`: `batch_inference_daily`, `drift`: `drift_daily`; listed by",
+        "`soccerpredict pipeline stages --tag NAME`).",
         "",
-        "| # | stage | what it does | reads | writes | params |",
-        "|---|---|---|---|---|---|",
+        "| # | stage | what it does | reads | writes | params | tags |",
+        "|---|---|---|---|---|---|---|",
     ]
     for number, spec in enumerate(STAGES, start=1):
         reads = "<br>".join(f"`{p}`" for p in spec.inputs.values()) or "the database"
         writes = "<br>".join(f"`{p}`" for p in spec.outputs.values())
         params = ", ".join(spec.params) or "-"
-        lines.append(f"| {number} | `{spec.name}` | {spec.description} | {reads} | {writes} | {params} |")
+        tags = ", ".join(spec.tags) or "-"
+        lines.append(f"| {number} | `{spec.name}` | {spec.description} | {reads} | {writes} | {params} | {tags} |")
     return "\n".join(lines) + "\n"
 
 
