@@ -176,7 +176,6 @@ def batch_inference(
     *,
     feature_table: Path,
     feature_list: Path,
-    promotion: Path,
     predictions: Path,
     match_features: Path,
     publish: PublishParams,

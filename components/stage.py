@@ -50,7 +50,7 @@ class Stage:
     side_effects: bool = False  # touches state outside its outputs (database, registry, store): never cached
     always_changed: bool = False  # reads state DVC cannot hash (the database): DVC re-runs it every time
     code: tuple[str, ...] = ()  # library folders whose changes must re-run the stage under DVC
-    after: tuple[str, ...] = ()  # stages (validation gates) that must pass before this one starts
+    after: tuple[str, ...] = ()  # stages that must finish first without handing it a file (gates, promotion)
     tags: tuple[str, ...] = ()  # subsets of the table other schedules run (see above)
     description: str = ""
 

@@ -230,11 +230,13 @@ STAGES: Final[tuple[Stage, ...]] = (
         inputs={
             "feature_table": "features/features.parquet",
             "feature_list": "features/feature_list.json",
-            "promotion": "registry/promotion.json",
         },
         outputs={"predictions": "serving/predictions.parquet", "match_features": "serving/match_features.parquet"},
         params=("publish",),
         side_effects=True,
+        # It reads the champion from the registry, not the promotion report: after the promotion, never from it,
+        # so batch_inference_daily runs it without a training run's files.
+        after=("promote_model",),
         tags=(INFERENCE,),
         description="score fixtures and recent matches with the champion; publish them and its evaluation",
     ),

@@ -383,7 +383,6 @@ def batch_inference(
     params_json: str,
     feature_table: Input[Dataset],
     feature_list: Input[Artifact],
-    promotion: Input[Artifact],
     predictions: Output[Dataset],
     match_features: Output[Dataset],
 ) -> None:
@@ -394,7 +393,6 @@ def batch_inference(
         params_json,
         feature_table=feature_table,
         feature_list=feature_list,
-        promotion=promotion,
         predictions=predictions,
         match_features=match_features,
     )
