@@ -24,26 +24,15 @@ from soccerpredict.artifacts import (
     PREDICTIONS_KEY,
     PROBABILITY_COLUMNS,
 )
+from soccerpredict.data.columns import IDENTITY_COLUMNS, ODDS_PRE_AVG
 from soccerpredict.models.report import MAX_CARD_BYTES, MAX_PLOT_BYTES, EvaluationReport, ModelEvaluation, Scores
 from soccerpredict.params import EvaluateParams, PublishParams
 from soccerpredict.settings import Settings
 
 __all__ = ["batch_inference", "build_cards", "champion_evaluation", "promote_model", "register_model"]
 
-_PREDICTION_COLUMNS = (
-    "match_id",
-    "div",
-    "season",
-    "date",
-    "kickoff_time",
-    "home_team",
-    "away_team",
-    "status",
-    "ftr",
-    "odds_pre_avg_home",
-    "odds_pre_avg_draw",
-    "odds_pre_avg_away",
-)
+#: What a published prediction carries besides its probabilities: the match, its result when known, the market.
+_PREDICTION_COLUMNS = (*IDENTITY_COLUMNS, "ftr", *ODDS_PRE_AVG)
 
 
 def _use_registry(settings: Settings) -> None:
