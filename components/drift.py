@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ def monitor_drift(
     """Compare the last ``current_days`` of matches (and fixtures) with a sample of the training rows.
 
     With ``drift.max_columns`` only that many feature columns, spread over the feature list, are checked; the
-    summary says how many of how many.
+    summary says how many of how many. Publishes the summary and the report, then appends the run to the drift
+    history (:mod:`soccerpredict.monitoring.drift_history`).
     """
     from soccerpredict.data.store import ObjectStore
     from soccerpredict.monitoring.drift import compute_drift, spread_columns
+    from soccerpredict.monitoring.drift_history import history_entry, publish_history
 
     all_columns = json.loads(feature_list.read_text())["columns"]
     columns = spread_columns(all_columns, drift.max_columns)
@@ -53,4 +56,9 @@ def monitor_drift(
     store = ObjectStore.from_settings(settings)
     store.write_bytes(DRIFT_SUMMARY_KEY, drift_summary.read_bytes())
     store.write_bytes(DRIFT_REPORT_KEY, drift_report.read_bytes())
-    return {"drifted_share": round(result.drifted_share, 3), "current_rows": len(current)}
+    history = publish_history(store, history_entry(summary, datetime.now(UTC)))
+    return {
+        "drifted_share": round(result.drifted_share, 3),
+        "current_rows": len(current),
+        "history_entries": len(history.entries),
+    }

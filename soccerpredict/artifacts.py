@@ -37,5 +37,8 @@ MODEL_EVALUATION_KEY: Final = "monitoring/model/evaluation.json"
 #: Latest Evidently drift result (JSON summary) and its HTML report.
 DRIFT_SUMMARY_KEY: Final = "monitoring/drift/latest.json"
 DRIFT_REPORT_KEY: Final = "monitoring/drift/latest.html"
+#: One entry per monitor_drift run (JSON, :class:`soccerpredict.monitoring.drift_history.DriftHistory`): the window,
+#: the drifted share, the features checked and drifted, when it was computed; oldest first, capped.
+DRIFT_HISTORY_KEY: Final = "monitoring/drift/history.json"
 #: The training pipeline's run record (JSON): runs by status, last success and failure times, the last run.
 PIPELINE_RUNS_KEY: Final = "monitoring/pipeline/runs.json"
