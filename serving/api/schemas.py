@@ -10,11 +10,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 # The champion's evaluation is an artefact of the pipeline: its schema has one home, the models layer.
 from soccerpredict.models.report import ModelEvaluation
+from soccerpredict.monitoring.drift_history import DriftHistory, DriftHistoryEntry
 
 __all__ = [
     "ISO_DATE_PATTERN",
     "MATCH_ID_PATTERN",
     "Card",
+    "DriftHistory",
+    "DriftHistoryEntry",
     "DriftSummary",
     "ErrorResponse",
     "FieldError",

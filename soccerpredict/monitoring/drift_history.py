@@ -53,7 +53,34 @@ class DriftHistoryEntry(BaseModel):
 class DriftHistory(BaseModel):
     """Every recorded monitor_drift run, oldest first."""
 
-    entries: list[DriftHistoryEntry]
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entries": [
+                        {
+                            "current_from": "2024-06-16",
+                            "current_to": "2024-08-15",
+                            "drifted_share": 0.0,
+                            "features_checked": 8,
+                            "features_drifted": 0,
+                            "computed_at": "2024-08-15T06:00:00Z",
+                        },
+                        {
+                            "current_from": "2024-06-17",
+                            "current_to": "2024-08-16",
+                            "drifted_share": 0.125,
+                            "features_checked": 8,
+                            "features_drifted": 1,
+                            "computed_at": "2024-08-16T06:00:00Z",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
+    entries: list[DriftHistoryEntry] = Field(description="One entry per run, oldest first.")
 
 
 def append_entry(entries: Sequence[E], entry: E, limit: int = HISTORY_LIMIT) -> list[E]:

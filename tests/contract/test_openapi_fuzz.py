@@ -5,7 +5,8 @@ accepted, invalid input rejected, auth enforced, unsupported methods answered 40
 since timings belong in bench/. The examples, coverage and fuzzing phases run with a fixed seed and derandomised
 generation, so CI sends the same requests every run.
 The doubles are the ones of the other facade tests: the in-process predictor, a local object store with
-published predictions, cards, drift and the champion's evaluation, and the embedded SQLite broker and result backend.
+published predictions, cards, drift (summary, report, history) and the champion's evaluation, and the embedded
+SQLite broker and result backend.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from serving.api.app import create_app
 from serving.api.routers import example_of
 from soccerpredict.artifacts import (
     CARDS_KEY,
+    DRIFT_HISTORY_KEY,
     DRIFT_REPORT_KEY,
     DRIFT_SUMMARY_KEY,
     MODEL_EVALUATION_KEY,
@@ -34,6 +36,7 @@ from soccerpredict.artifacts import (
 )
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.models.report import ModelEvaluation
+from soccerpredict.monitoring.drift_history import DriftHistory
 from soccerpredict.reference_docs import openapi_spec
 from soccerpredict.settings import Settings
 
@@ -67,6 +70,9 @@ def _publish(store: ObjectStore) -> None:
     store.write_json(CARDS_KEY, [{"match_id": MATCH, "home_team": "Arsenal", "p_home": 0.5}])
     store.write_json(DRIFT_SUMMARY_KEY, {"drifted_share": 0.0, "drifted_features": [], "features": []})
     store.write_bytes(DRIFT_REPORT_KEY, b"<html><body>drift report</body></html>")
+    store.write_bytes(
+        DRIFT_HISTORY_KEY, DriftHistory.model_validate(example_of(DriftHistory)).model_dump_json().encode()
+    )
     store.write_bytes(
         MODEL_EVALUATION_KEY, ModelEvaluation.model_validate(example_of(ModelEvaluation)).to_json().encode()
     )

@@ -27,6 +27,7 @@ from serving.api.routers import example_of
 from serving.common.v2_client import PredictorTimeoutError
 from soccerpredict.artifacts import (
     CARDS_KEY,
+    DRIFT_HISTORY_KEY,
     DRIFT_REPORT_KEY,
     DRIFT_SUMMARY_KEY,
     MODEL_EVALUATION_KEY,
@@ -35,6 +36,7 @@ from soccerpredict.artifacts import (
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import PredictorUnavailableError
 from soccerpredict.models.report import ModelEvaluation
+from soccerpredict.monitoring.drift_history import DriftHistory
 from soccerpredict.settings import Settings
 
 KEY = "statuses-test-key"
@@ -77,6 +79,7 @@ ROUTE_URLS = [
     ("get", "/monitoring/task_status/{task_id}", f"/monitoring/task_status/{TASK}"),
     ("get", "/monitoring/drift", "/monitoring/drift"),
     ("get", "/monitoring/drift/report", "/monitoring/drift/report"),
+    ("get", "/monitoring/drift/history", "/monitoring/drift/history"),
     ("get", "/monitoring/model", "/monitoring/model"),
     ("get", "/monitoring/model/evaluation", "/monitoring/model/evaluation"),
     ("get", "/health/live", "/health/live"),
@@ -97,6 +100,7 @@ CASES: list[Case] = [
     Case("get", "/monitoring/task_status/{task_id}", 200, "submitted", kwargs={"headers": AUTH}),
     Case("get", "/monitoring/drift", 200, "/monitoring/drift", kwargs={"headers": AUTH}),
     Case("get", "/monitoring/drift/report", 200, "/monitoring/drift/report", kwargs={"headers": AUTH}),
+    Case("get", "/monitoring/drift/history", 200, "/monitoring/drift/history", kwargs={"headers": AUTH}),
     Case("get", "/monitoring/model", 200, "/monitoring/model", kwargs={"headers": AUTH}),
     Case("get", "/monitoring/model/evaluation", 200, "/monitoring/model/evaluation", kwargs={"headers": AUTH}),
     Case("get", "/health/live", 200, "/health/live"),
@@ -138,6 +142,7 @@ CASES: list[Case] = [
             "/predict/cards/",
             "/monitoring/drift",
             "/monitoring/drift/report",
+            "/monitoring/drift/history",
             "/monitoring/model/evaluation",
         )
     ],
@@ -178,6 +183,9 @@ def _publish(store: ObjectStore) -> None:
     )
     store.write_json(DRIFT_SUMMARY_KEY, {"drifted_share": 0.0, "drifted_features": [], "features": []})
     store.write_bytes(DRIFT_REPORT_KEY, b"<html><body>drift report</body></html>")
+    store.write_bytes(
+        DRIFT_HISTORY_KEY, DriftHistory.model_validate(example_of(DriftHistory)).model_dump_json().encode()
+    )
     evaluation = ModelEvaluation.model_validate(example_of(ModelEvaluation))
     store.write_bytes(MODEL_EVALUATION_KEY, evaluation.to_json().encode())
 

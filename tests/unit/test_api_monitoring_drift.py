@@ -1,5 +1,5 @@
-"""``GET /monitoring/drift`` and ``/monitoring/drift/report``: what the monitor_drift stage publishes, served by the
-facade (API key required), and the drift gauges it sets on ``/metrics``."""
+"""``GET /monitoring/drift``, ``/monitoring/drift/report`` and ``/monitoring/drift/history``: what the monitor_drift
+stage publishes, served by the facade (API key required), and the drift gauges it sets on ``/metrics``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from serving.api.app import create_app
-from soccerpredict.artifacts import DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY
+from soccerpredict.artifacts import DRIFT_HISTORY_KEY, DRIFT_REPORT_KEY, DRIFT_SUMMARY_KEY
 from soccerpredict.data.store import ObjectStore
+from soccerpredict.monitoring.drift_history import DriftHistory, DriftHistoryEntry, history_entry, publish_history
 from soccerpredict.settings import Settings
 
 KEY = "drift-test-key"
@@ -65,7 +66,7 @@ def publish(store: ObjectStore, summary: dict[str, Any], report: bytes = REPORT)
     store.write_bytes(DRIFT_REPORT_KEY, report)
 
 
-@pytest.mark.parametrize("path", ["/monitoring/drift", "/monitoring/drift/report"])
+@pytest.mark.parametrize("path", ["/monitoring/drift", "/monitoring/drift/report", "/monitoring/drift/history"])
 def test_drift_needs_an_api_key(client: TestClient, path: str) -> None:
     for headers in ({}, {"X-API-Key": "wrong"}):
         response = client.get(path, headers=headers)
@@ -157,3 +158,50 @@ def test_the_real_evidently_summary_round_trips(client: TestClient, store: Objec
     assert report, "the published report never appeared"
     assert report.headers["content-type"].startswith("text/html")
     assert "<html" in report.text.lower()
+
+
+def _entry(day: int, share: float) -> DriftHistoryEntry:
+    computed = pd.Timestamp("2024-08-01T06:00:00Z") + pd.Timedelta(days=day)
+    return history_entry({**SUMMARY, "drifted_share": share}, computed.to_pydatetime())
+
+
+def test_history_is_served_oldest_first(client: TestClient, store: ObjectStore) -> None:
+    for day, share in enumerate([0.0, 0.25, 0.5]):
+        publish_history(store, _entry(day, share))
+    response = eventually(
+        lambda: (
+            (r := client.get("/monitoring/drift/history", headers=HEADERS)).status_code == 200
+            and len(r.json()["entries"]) == 3
+            and r
+        )
+    )
+    assert response, "the published history never appeared"
+    entries = response.json()["entries"]
+    assert [e["drifted_share"] for e in entries] == [0.0, 0.25, 0.5]
+    assert entries[-1] == {
+        "current_from": "2024-06-17",
+        "current_to": "2024-08-16",
+        "drifted_share": 0.5,
+        "features_checked": 2,
+        "features_drifted": 1,
+        "computed_at": "2024-08-03T06:00:00Z",
+    }
+
+
+def test_no_history_is_a_503_that_says_which_stage_writes_it(client: TestClient) -> None:
+    precomputed = client.app.state.services.precomputed  # type: ignore[attr-defined]
+    assert eventually(precomputed.first_pass.is_set), "the first poll never ran"
+    response = client.get("/monitoring/drift/history", headers=HEADERS)
+    assert response.status_code == 503
+    assert "monitor_drift" in response.json()["detail"]
+
+
+def test_a_broken_history_publish_keeps_the_last_good_one(client: TestClient, store: ObjectStore) -> None:
+    publish_history(store, _entry(0, 0.25))
+    assert eventually(lambda: client.get("/monitoring/drift/history", headers=HEADERS).status_code == 200)
+    published = client.app.state.services.precomputed.drift_history  # type: ignore[attr-defined]
+    store.write_bytes(DRIFT_HISTORY_KEY, b'{"entries": [{"drifted_share": "high"}]}')
+    broken = store.info(DRIFT_HISTORY_KEY)
+    assert eventually(lambda: published.rejected == (broken.version, broken.size))
+    body = client.get("/monitoring/drift/history", headers=HEADERS).json()
+    assert DriftHistory.model_validate(body).entries == [_entry(0, 0.25)]

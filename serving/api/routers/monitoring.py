@@ -1,4 +1,4 @@
-"""``/monitoring``: async job status, drift summary and report, the model being served and its evaluation.
+"""``/monitoring``: async job status, drift summary, report and history, the model being served and its evaluation.
 
 Needs ``X-API-Key``.
 """
@@ -25,7 +25,7 @@ from serving.api.routers import (
     validation_response,
 )
 from serving.api.routers.predict import snapshot_or_503
-from serving.api.schemas import DriftSummary, ModelEvaluation, ModelInfo, TaskStatus, TensorSpec
+from serving.api.schemas import DriftHistory, DriftSummary, ModelEvaluation, ModelInfo, TaskStatus, TensorSpec
 from serving.common.jobs import SUBMITTED, VISIBILITY_MARGIN_SECONDS, broker_redelivers
 
 __all__ = ["router"]
@@ -33,6 +33,7 @@ __all__ = ["router"]
 log = logging.getLogger(__name__)
 
 NO_DRIFT: Final = "no drift report published yet, run the pipeline (stage monitor_drift)"
+NO_DRIFT_HISTORY: Final = "no drift history published yet, run the pipeline (stage monitor_drift appends to it)"
 NO_EVALUATION: Final = (
     "no evaluation of the champion published yet, run the pipeline (stage batch_inference publishes it once a "
     "model holds the @champion alias)"
@@ -159,6 +160,21 @@ async def get_drift(services: ServicesDep) -> DriftSummary:
 async def get_drift_report(services: ServicesDep) -> HTMLResponse:
     """The Evidently HTML report, as published."""
     return HTMLResponse(snapshot_or_503(services.precomputed.drift_report, NO_DRIFT).data)
+
+
+@router.get(
+    "/monitoring/drift/history",
+    summary="Drift over time",
+    response_model=DriftHistory,
+    responses={
+        **success_response("One entry per monitor_drift run, oldest first.", example_of(DriftHistory)),
+        **error_responses(503, d503=NO_DRIFT_HISTORY),
+    },
+)
+async def get_drift_history(services: ServicesDep) -> DriftHistory:
+    """The drifted share of every monitor_drift run (at most a year of them), with its window and feature counts."""
+    data: DriftHistory = snapshot_or_503(services.precomputed.drift_history, NO_DRIFT_HISTORY).data
+    return data
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Objects the pipeline publishes (predictions, cards, drift, run record, champion evaluation), kept in memory.
+"""Objects the pipeline publishes (predictions, cards, drift and its history, run record, champion evaluation),
+kept in memory.
 
 A background loop asks the store for each object's version (ETag on S3, mtime on disk) every
 ``precomputed_poll_seconds`` and reloads only what changed, in a worker thread. Requests read the
@@ -23,6 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from soccerpredict.artifacts import (
     CARDS_KEY,
+    DRIFT_HISTORY_KEY,
     DRIFT_REPORT_KEY,
     DRIFT_SUMMARY_KEY,
     MODEL_EVALUATION_KEY,
@@ -32,6 +34,7 @@ from soccerpredict.artifacts import (
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.errors import StoreError
 from soccerpredict.models.report import ModelEvaluation
+from soccerpredict.monitoring.drift_history import DriftHistory
 from soccerpredict.monitoring.metrics import record_drift, record_pipeline_runs
 
 __all__ = ["PrecomputedService", "PredictionTable", "PublishedObject", "Snapshot"]
@@ -155,6 +158,9 @@ class PrecomputedService:
         self.cards: PublishedObject[list[dict[str, Any]]] = PublishedObject(store, CARDS_KEY, json.loads)
         self.drift: PublishedObject[dict[str, Any]] = PublishedObject(store, DRIFT_SUMMARY_KEY, json.loads)
         self.drift_report: PublishedObject[bytes] = PublishedObject(store, DRIFT_REPORT_KEY, bytes)
+        self.drift_history: PublishedObject[DriftHistory] = PublishedObject(
+            store, DRIFT_HISTORY_KEY, DriftHistory.model_validate_json
+        )
         self.pipeline_runs: PublishedObject[dict[str, Any]] = PublishedObject(store, PIPELINE_RUNS_KEY, json.loads)
         source = store.url(MODEL_EVALUATION_KEY)
         self.evaluation: PublishedObject[ModelEvaluation] = PublishedObject(
@@ -166,7 +172,15 @@ class PrecomputedService:
 
     def objects(self) -> Iterable[PublishedObject[Any]]:
         """Everything this service keeps current."""
-        return (self.predictions, self.cards, self.drift, self.drift_report, self.pipeline_runs, self.evaluation)
+        return (
+            self.predictions,
+            self.cards,
+            self.drift,
+            self.drift_report,
+            self.drift_history,
+            self.pipeline_runs,
+            self.evaluation,
+        )
 
     async def refresh(self) -> None:
         """Check every object once; reload the changed ones off the event loop."""
