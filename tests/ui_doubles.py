@@ -1,9 +1,10 @@
 """TEST DOUBLES for the web UI's tests: the real facade (serving.api.app) over real loopback HTTP, with what the
 pipeline would have published written to a local object store first. Not product code.
 
-:func:`serve_facade` starts one in a thread; :func:`publish` writes predictions, cards and drift as the pipeline's
-stages do (shapes: components/publish.py, the monitor_drift stage). :class:`NoChampionPredictor` is a predictor that
-serves no model yet, as the real one answers before any version holds @champion. :func:`serve_ui` runs
+:func:`serve_facade` starts one in a thread; :func:`publish` writes predictions, cards and drift (summary, report,
+history) as the pipeline's stages do (shapes: components/publish.py, the monitor_drift stage).
+:class:`NoChampionPredictor` is a predictor that serves no model yet, as the real one answers before any version holds
+@champion. :func:`serve_ui` runs
 ``python -m serving.ui`` as the deployment does, in a child process, until its health probe answers.
 """
 
@@ -36,12 +37,14 @@ from serving.stack import free_port
 from serving.ui.__main__ import HEALTH_PATH
 from soccerpredict.artifacts import (
     CARDS_KEY,
+    DRIFT_HISTORY_KEY,
     DRIFT_REPORT_KEY,
     DRIFT_SUMMARY_KEY,
     MODEL_EVALUATION_KEY,
     PREDICTIONS_KEY,
 )
 from soccerpredict.data.store import ObjectStore
+from soccerpredict.monitoring.drift_history import DriftHistory
 from soccerpredict.settings import Settings
 
 KEY = "ui-test-key"
@@ -69,6 +72,23 @@ DRIFT = {
     "current_to": "2024-08-16",
 }
 REPORT = "<html><body><h1>Evidently drift report (test double)</h1></body></html>"
+#: Drifted share of eight weekly monitor_drift runs, oldest first; the last one is :data:`DRIFT`.
+HISTORY_SHARES: tuple[float, ...] = (0.0, 0.0, 0.0, 0.5, 0.0, 0.5, 0.5, 0.5)
+
+
+def drift_history(shares: tuple[float, ...] = HISTORY_SHARES) -> DriftHistory:
+    """The drift history the monitor_drift stage would have published after weekly runs with these drifted shares
+    (oldest first; the last one on 2024-08-16)."""
+    last = pd.Timestamp("2024-08-16")
+    entries = []
+    for weeks_ago, share in zip(range(len(shares) - 1, -1, -1), shares, strict=True):
+        to = last - pd.Timedelta(weeks=weeks_ago)
+        entries.append({
+            "current_from": str((to - pd.Timedelta(days=60)).date()), "current_to": str(to.date()),
+            "drifted_share": share, "features_checked": 2, "features_drifted": round(share * 2),
+            "computed_at": f"{to.date()}T06:00:00Z",
+        })  # fmt: skip
+    return DriftHistory.model_validate({"entries": entries})
 
 
 def tiny_png() -> bytes:
@@ -142,16 +162,20 @@ def publish(
     matches: tuple[tuple[Any, ...], ...] = MATCHES,
     *,
     drift: bool = True,
+    history: tuple[float, ...] | None = HISTORY_SHARES,
     plot: bytes | None = None,
 ) -> None:
     """Write what the pipeline publishes: predictions, cards, the champion's evaluation (with ``plot`` as its
-    reliability plot) and (with ``drift``) the drift summary and report."""
+    reliability plot) and (with ``drift``) the drift summary, report and the history of runs with the drifted shares
+    ``history`` (None: none published, as before the first run that keeps one)."""
     store.write_parquet(PREDICTIONS_KEY, predictions_frame(matches))
     store.write_bytes(CARDS_KEY, json.dumps(cards(matches)).encode())
     store.write_bytes(MODEL_EVALUATION_KEY, model_evaluation(plot=plot))
     if drift:
         store.write_bytes(DRIFT_SUMMARY_KEY, json.dumps(DRIFT).encode())
         store.write_bytes(DRIFT_REPORT_KEY, REPORT.encode())
+        if history is not None:
+            store.write_bytes(DRIFT_HISTORY_KEY, drift_history(history).model_dump_json().encode())
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from serving.ui.views import (
     card_rows,
     date_bounds,
     divisions,
+    drift_history_rows,
     drift_rows,
     evaluation_rows,
     evaluation_summary,
@@ -192,12 +193,37 @@ def _evaluation_section(client: FacadeClient, served: str | None) -> None:
             st.markdown(card)
 
 
+def _drift_history(client: FacadeClient) -> None:
+    """The drifted share of every monitor_drift run: a line over time, or a one-row table for a single run."""
+    history = _fetch(client, "the drift history", client.drift_history)
+    if history is None:
+        return
+    rows = drift_history_rows(entry.model_dump() for entry in history.entries)
+    st.subheader("Drifted share over time")
+    if not rows:
+        st.info("The drift history is empty: each monitor_drift run adds one point.")
+        return
+    first, last = rows[0]["Computed at"], rows[-1]["Computed at"]
+    st.caption(f"{len(rows)} monitor_drift runs, {first:%Y-%m-%d} to {last:%Y-%m-%d}; share of the checked features "
+               "that drifted (0 to 1).")  # fmt: skip
+    if len(rows) == 1:
+        st.dataframe(rows, hide_index=True)
+    else:
+        st.line_chart(rows, x="Computed at", y="Drifted share")
+
+
 def drift_page(client: FacadeClient) -> None:
-    """The latest drift summary and, on request, the Evidently report."""
+    """The drifted share over time, the latest drift summary and, on request, the Evidently report."""
     st.header("Drift")
+    # The history goes above the summary but is fetched after it: a facade that is down or refuses the key shows one
+    # message, the summary's.
+    history = st.container()
     summary = _fetch(client, "the drift summary", client.drift)
     if summary is None:
         return
+    with history:
+        _drift_history(client)
+    st.subheader("Latest run")
     data = summary.model_dump()
     share, drifted = data.get("drifted_share"), data.get("drifted_features") or []
     columns = st.columns(3)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from serving.api.schemas import (
     Card,
+    DriftHistory,
     DriftSummary,
     Liveness,
     ModelEvaluation,
@@ -120,6 +121,10 @@ class FacadeClient:
     def drift(self) -> DriftSummary:
         """The latest drift summary written by the monitor_drift stage."""
         return self._model(DriftSummary, self._get("/monitoring/drift", published=True))
+
+    def drift_history(self) -> DriftHistory:
+        """Every monitor_drift run's drifted share, window and feature counts, oldest first."""
+        return self._model(DriftHistory, self._get("/monitoring/drift/history", published=True))
 
     def drift_report(self) -> str:
         """The latest Evidently drift report, as HTML."""

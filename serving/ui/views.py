@@ -25,6 +25,7 @@ __all__ = [
     "card_rows",
     "date_bounds",
     "divisions",
+    "drift_history_rows",
     "drift_rows",
     "evaluation_rows",
     "evaluation_summary",
@@ -221,6 +222,21 @@ def drift_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         if isinstance(f, Mapping)
     ]
     return sorted(rows, key=lambda r: (not r["drifted"], str(r["feature"])))
+
+
+def drift_history_rows(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per monitor_drift run, oldest first: when, the window it compared, the drifted share (0 to 1) and
+    how many of the checked features drifted."""
+    rows = [
+        {
+            "Computed at": e["computed_at"],
+            "Window": f"{e['current_from']} to {e['current_to']}",
+            "Drifted share": e["drifted_share"],
+            "Drifted features": f"{e['features_drifted']} of {e['features_checked']}",
+        }
+        for e in entries
+    ]
+    return sorted(rows, key=lambda r: r["Computed at"])
 
 
 def readiness_rows(checks: Mapping[str, str]) -> list[dict[str, str]]:

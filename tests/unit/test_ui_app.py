@@ -3,15 +3,17 @@ each page renders what the facade answers, and each failure is a message saying 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from api_doubles import closed_port_url
 from streamlit.testing.v1 import AppTest
-from ui_doubles import KEY, NoChampionPredictor, serve_facade
+from ui_doubles import HISTORY_SHARES, KEY, NoChampionPredictor, serve_facade
 
 from serving.ui.app import PAGES
 
@@ -35,6 +37,20 @@ def empty_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def no_fixtures_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_facade(tmp_path_factory.mktemp("no-fixtures"), matches=(), drift=False) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def one_run_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A drift history of a single monitor_drift run."""
+    with serve_facade(tmp_path_factory.mktemp("one-run"), history=(0.5,)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def no_history_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A drift summary but no history: published before monitor_drift kept one."""
+    with serve_facade(tmp_path_factory.mktemp("no-history"), history=None) as url:
         yield url
 
 
@@ -134,9 +150,43 @@ def test_drift_shows_the_summary_and_embeds_the_report(monkeypatch: pytest.Monke
     at = run(monkeypatch, facade, "Drift")
     assert {m.label: m.value for m in at.metric}["Drifted share"] == "50.0%"
     assert list(at.dataframe[0].value["feature"]) == ["elo_diff", "form_home"]
+    assert [h.value for h in at.subheader] == ["Drifted share over time", "Latest run"]
     at.checkbox(key="drift_report").check().run()
     assert not at.exception
     assert not at.error
+
+
+def test_drift_charts_the_drifted_share_of_every_run(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:
+    at = run(monkeypatch, facade, "Drift")
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["layer"][0]["mark"]["type"] == "line"
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "Computed at"
+    assert spec["layer"][0]["encoding"]["x"]["type"] == "temporal"
+    (dataset,) = chart.proto.datasets
+    points = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+    assert tuple(points["Drifted share"]) == HISTORY_SHARES  # oldest first
+    assert any(f"{len(HISTORY_SHARES)} monitor_drift runs, 2024-06-28 to 2024-08-16" in t for t in texts(at))
+
+
+def test_drift_of_a_single_run_is_a_one_row_table(monkeypatch: pytest.MonkeyPatch, one_run_facade: str) -> None:
+    at = run(monkeypatch, one_run_facade, "Drift")
+    assert not at.get("vega_lite_chart")
+    history = at.dataframe[0].value
+    assert list(history["Window"]) == ["2024-06-17 to 2024-08-16"]
+    assert list(history["Drifted features"]) == ["1 of 2"]
+    assert list(history["Drifted share"]) == [0.5]
+    assert list(at.dataframe[1].value["feature"]) == ["elo_diff", "form_home"]  # the latest summary, below
+
+
+def test_drift_without_a_history_still_shows_the_summary(
+    monkeypatch: pytest.MonkeyPatch, no_history_facade: str
+) -> None:
+    at = run(monkeypatch, no_history_facade, "Drift")
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("Nothing published yet")
+    assert "the drift history" in at.error[0].value
+    assert {m.label: m.value for m in at.metric}["Drifted share"] == "50.0%"
 
 
 def test_status_shows_each_dependency_and_the_model_version(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:

@@ -53,6 +53,20 @@ def test_from_settings_reads_the_ui_settings() -> None:
     assert client.base_url == "http://example.test:8000"
 
 
+def test_the_drift_history_is_read_from_its_route() -> None:
+    entry = {"current_from": "2024-06-17", "current_to": "2024-08-16", "drifted_share": 0.5, "features_checked": 2,
+             "features_drifted": 1, "computed_at": "2024-08-16T06:00:00Z"}  # fmt: skip
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200, json={"entries": [entry]})
+
+    history = _client(handler).drift_history()
+    assert paths == ["/monitoring/drift/history"]
+    assert [(e.drifted_share, e.features_drifted, e.features_checked) for e in history.entries] == [(0.5, 1, 2)]
+
+
 def test_every_page_of_the_predictions_is_read_with_the_filters() -> None:
     total = PAGE_SIZE + 3
     queries: list[httpx.QueryParams] = []
@@ -99,6 +113,10 @@ def _answer(status: int, body: object) -> Callable[[httpx.Request], httpx.Respon
         (_answer(503, {"detail": "no predictions published yet, run the pipeline"}), FacadeClient.predictions,
          NotPublishedError),
         (_answer(503, {"detail": "no drift report published yet"}), FacadeClient.drift_report, NotPublishedError),
+        (_answer(503, {"detail": "no drift history published yet"}), FacadeClient.drift_history, NotPublishedError),
+        (_answer(401, {"detail": "missing or invalid API key"}), FacadeClient.drift_history, KeyRefusedError),
+        (_answer(200, {"entries": [{"drifted_share": "high"}]}), FacadeClient.drift_history, FacadeResponseError),
+        (_refuse, FacadeClient.drift_history, FacadeUnreachableError),
         (_answer(503, {"detail": "predictor unreachable"}), FacadeClient.model, FacadeResponseError),
         (_answer(503, {"detail": "no evaluation of the champion published yet"}), FacadeClient.model_evaluation,
          NotPublishedError),

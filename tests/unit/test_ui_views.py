@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -17,6 +17,7 @@ from serving.ui.views import (
     card_rows,
     date_bounds,
     divisions,
+    drift_history_rows,
     drift_rows,
     evaluation_rows,
     evaluation_summary,
@@ -174,6 +175,20 @@ def test_drift_rows_list_drifted_features_first() -> None:
     }
     assert [r["feature"] for r in drift_rows(summary)] == ["a", "b"]
     assert drift_rows({"summary": "x"}) == []
+
+
+def _run(day: int, share: float) -> dict[str, object]:
+    return {"current_from": "2024-06-17", "current_to": f"2024-08-{day:02d}", "drifted_share": share,
+            "features_checked": 4, "features_drifted": round(share * 4),
+            "computed_at": datetime(2024, 8, day, 6, tzinfo=UTC)}  # fmt: skip
+
+
+def test_drift_history_rows_are_oldest_first_with_the_counts() -> None:
+    rows = drift_history_rows([_run(16, 0.5), _run(9, 0.25)])
+    assert [r["Computed at"].day for r in rows] == [9, 16]
+    assert rows[-1] == {"Computed at": datetime(2024, 8, 16, 6, tzinfo=UTC), "Window": "2024-06-17 to 2024-08-16",
+                        "Drifted share": 0.5, "Drifted features": "2 of 4"}  # fmt: skip
+    assert drift_history_rows([]) == []
 
 
 def test_readiness_rows_say_which_dependency_is_not_fine() -> None:
