@@ -69,7 +69,7 @@ def shots() -> list[Shot]:
         Shot(page="Matches"),
         Shot(page="Match", query=f"&match={MATCHES[1][0]}", shows='[data-testid="stMetric"]'),
         Shot(page="Model", shows='[data-testid="stImage"] img'),
-        Shot(page="Drift"),
+        Shot(page="Drift", shows='[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'),
         Shot(page="Status"),
     ]
 
