@@ -175,6 +175,7 @@ def check_endpoints(
         call("prediction cards", "GET", f"{api_url}/predict/cards/", judge=_cards, headers=headers)
         call("model in service", "GET", f"{api_url}/monitoring/model", judge=_field("version"), headers=headers)
         call("drift result", "GET", f"{api_url}/monitoring/drift", judge=_field("features"), headers=headers)
+        call("drift history", "GET", f"{api_url}/monitoring/drift/history", judge=_field("entries"), headers=headers)
         call(
             "drift report (HTML)",
             "GET",

@@ -61,7 +61,7 @@ def test_nothing_published_is_503_saying_to_run_the_pipeline(client: TestClient)
         response = client.get(path, headers=HEADERS)
         assert response.status_code == 503
         assert response.json()["detail"].endswith("published yet, run the pipeline")
-    for path in ("/monitoring/drift", "/monitoring/drift/report"):
+    for path in ("/monitoring/drift", "/monitoring/drift/report", "/monitoring/drift/history"):
         response = client.get(path, headers=HEADERS)
         assert response.status_code == 503
         assert "run the pipeline" in response.json()["detail"]

@@ -34,6 +34,7 @@ def good_answers() -> dict[tuple[str, str], tuple[int, Any]]:
         ("GET", "/monitoring/model"): (200, {"name": "soccer-1x2", "version": "7", "alias": "champion"}),
         ("GET", "/monitoring/drift"): (200, {"drifted_share": 0.0, "features": [{"feature": "elo_diff"}]}),
         ("GET", "/monitoring/drift/report"): (200, "<html><body>report</body></html>"),
+        ("GET", "/monitoring/drift/history"): (200, {"entries": [{"drifted_share": 0.0}]}),
         ("GET", "/metrics"): (200, "# TYPE soccerpredict_http_requests_total counter\n"),
         ("GET", "/openapi.json"): (200, {"openapi": "3.1.0", "paths": {"/predict/{match_id}": {}}}),
         ("GET", "/v2/health/ready"): (200, {"ready": True}),
@@ -63,7 +64,7 @@ def run(change: Callable[[dict[tuple[str, str], tuple[int, Any]]], None] = lambd
 
 def test_a_healthy_stack_passes_every_check() -> None:
     checks = run()
-    assert len(checks) == 18
+    assert len(checks) == 19
     assert [name for name, c in checks.items() if not c.ok] == []
 
 
@@ -97,6 +98,7 @@ def test_no_cards_is_fine_on_a_sample_without_fixtures() -> None:
         ),
         ("model in service", ("GET", "/monitoring/model"), (200, {"name": "soccer-1x2", "version": None}), "version"),
         ("drift report (HTML)", ("GET", "/monitoring/drift/report"), (200, "oops"), "no '<html'"),
+        ("drift history", ("GET", "/monitoring/drift/history"), (200, {"entries": []}), "entries is []"),
         (
             "Prometheus metrics",  # the names before issue #17, without the application's prefix
             ("GET", "/metrics"),
@@ -129,7 +131,7 @@ def test_the_web_ui_is_checked_when_the_stack_runs_it() -> None:
     checks = {
         c.name: c for c in check_endpoints(API, PREDICTOR, KEY, transport=transport(answers), ui_url="http://ui.test")
     }
-    assert checks["web UI health"].ok and checks["web UI page"].ok and len(checks) == 20
+    assert checks["web UI health"].ok and checks["web UI page"].ok and len(checks) == 21
 
     answers[("GET", "/_stcore/health")] = (503, "unhealthy")
     checks = {
