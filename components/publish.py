@@ -15,6 +15,8 @@ from components.modelling import load_xy
 from soccerpredict.artifacts import (
     ALIAS_CANDIDATE,
     ALIAS_CHAMPION,
+    BACKTEST_ARTIFACT,
+    BACKTEST_PLOTS_ARTIFACT,
     CARD_ARTIFACT,
     CARDS_KEY,
     EVALUATION_ARTIFACT,
@@ -50,10 +52,12 @@ def register_model(
     feature_list: Path,
     evaluation: Path,
     card: Path,
+    backtest_report: Path,
+    backtest_plots: Path,
     registration: Path,
     settings: Settings,
 ) -> dict[str, Any]:
-    """Log the run (params, metrics, data fingerprint, commit, card) and register the model as @smoke."""
+    """Log the run (params, metrics, data fingerprint, commit, card, backtest) and register the model as @smoke."""
     from soccerpredict.registry.mlflow_log import git_commit, log_and_register
 
     _use_registry(settings)
@@ -75,7 +79,13 @@ def register_model(
             "track": features["track"],
             "quality_gate": str(report.quality_gate.passed),
         },
-        artifacts={CARD_ARTIFACT: card, EVALUATION_ARTIFACT: evaluation, "features": feature_list},
+        artifacts={
+            CARD_ARTIFACT: card,
+            EVALUATION_ARTIFACT: evaluation,
+            BACKTEST_ARTIFACT: backtest_report,
+            BACKTEST_PLOTS_ARTIFACT: backtest_plots,
+            "features": feature_list,
+        },
     )
     registration.write_text(json.dumps(registered.to_dict(), indent=2))
     return registered.to_dict()

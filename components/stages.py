@@ -202,6 +202,8 @@ STAGES: Final[tuple[Stage, ...]] = (
             "feature_list": "features/feature_list.json",
             "evaluation": "reports/evaluation.json",
             "card": "reports/model_card",
+            "backtest_report": "reports/backtest.json",
+            "backtest_plots": "reports/backtest_plots",
         },
         outputs={"registration": "registry/registration.json"},
         side_effects=True,

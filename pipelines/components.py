@@ -340,6 +340,8 @@ def register_model(
     feature_list: Input[Artifact],
     evaluation: Input[Artifact],
     card: Input[Artifact],
+    backtest_report: Input[Artifact],
+    backtest_plots: Input[Artifact],
     registration: Output[Artifact],
 ) -> None:
     from pipelines.runtime import run_component
@@ -352,6 +354,8 @@ def register_model(
         feature_list=feature_list,
         evaluation=evaluation,
         card=card,
+        backtest_report=backtest_report,
+        backtest_plots=backtest_plots,
         registration=registration,
     )
 

@@ -15,10 +15,12 @@ ALIAS_CHAMPION: Final = "champion"
 ALIASES: Final = (ALIAS_SMOKE, ALIAS_CANDIDATE, ALIAS_CHAMPION)
 CHAMPION_URI: Final = f"models:/{MODEL_NAME}@{ALIAS_CHAMPION}"
 
-#: Run artifact folders the register_model stage logs: the evaluate stage's report and the model card.
-#: Their typed content: :mod:`soccerpredict.models.report`.
+#: Run artifact folders the register_model stage logs: the evaluate stage's report and the model card, the
+#: backtest stage's report and its plots. Their typed content: :mod:`soccerpredict.models.report`.
 EVALUATION_ARTIFACT: Final = "evaluation"
 CARD_ARTIFACT: Final = "card"
+BACKTEST_ARTIFACT: Final = "backtest"
+BACKTEST_PLOTS_ARTIFACT: Final = "backtest_plots"
 
 #: Probability columns, in the order of the model's output (home win, draw, away win).
 PROBABILITY_COLUMNS: Final = ("p_home", "p_draw", "p_away")
