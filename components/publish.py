@@ -27,7 +27,17 @@ from soccerpredict.artifacts import (
     PROBABILITY_COLUMNS,
 )
 from soccerpredict.data.columns import IDENTITY_COLUMNS, ODDS_PRE_AVG
-from soccerpredict.models.report import MAX_CARD_BYTES, MAX_PLOT_BYTES, EvaluationReport, ModelEvaluation, Scores
+from soccerpredict.models.report import (
+    MAX_BACKTEST_PLOT_BYTES,
+    MAX_CARD_BYTES,
+    MAX_PLOT_BYTES,
+    BacktestPlot,
+    BacktestReport,
+    EvaluationReport,
+    ModelEvaluation,
+    PublishedBacktest,
+    Scores,
+)
 from soccerpredict.params import EvaluateParams, PublishParams
 from soccerpredict.settings import Settings
 
@@ -181,7 +191,7 @@ def batch_inference(
     settings: Settings,
 ) -> dict[str, Any]:
     """Score upcoming and recent matches with the champion; publish predictions, the features snapshot and the
-    champion's evaluation (its run's report, card and reliability plot: :func:`champion_evaluation`)."""
+    champion's evaluation (its run's report, card, reliability plot and backtest: :func:`champion_evaluation`)."""
     import mlflow
 
     from components.stage import console
@@ -225,7 +235,7 @@ def batch_inference(
 
 
 def _publish_evaluation(store: Any, version: str) -> bool:
-    """Publish the champion run's evaluation report, card and reliability plot; whether it was published.
+    """Publish the champion run's evaluation report, card, reliability plot and backtest; whether it was published.
 
     A champion whose run logged no readable report is said so, and the copy users read stays as it was.
     """
@@ -262,7 +272,8 @@ def champion_evaluation(version: str, download: Any, *, now: datetime | None = N
     """The published evaluation of champion ``version`` from its run's artifacts; None when it has no report.
 
     ``download(name)`` gives the local folder of a run artifact, or None. The card and its reliability plot
-    are carried when they are small (:data:`MAX_CARD_BYTES`, :data:`MAX_PLOT_BYTES`).
+    are carried when they are small (:data:`MAX_CARD_BYTES`, :data:`MAX_PLOT_BYTES`), and the backtest when the
+    run logged one (:func:`_backtest`).
     """
     import base64
 
@@ -282,7 +293,31 @@ def champion_evaluation(version: str, download: Any, *, now: datetime | None = N
         evaluation=report,
         card=card.decode("utf-8", errors="replace") if card is not None else None,
         reliability_png=base64.b64encode(plot).decode("ascii") if plot is not None else None,
+        backtest=_backtest(download),
     )
+
+
+def _backtest(download: Any) -> PublishedBacktest | None:
+    """The run's backtest report with its plots of at most :data:`MAX_BACKTEST_PLOT_BYTES` (larger ones named
+    in ``omitted``); None when the run logged no backtest report (runs registered before it was logged)."""
+    import base64
+
+    from soccerpredict.models.plots import plot_title
+
+    folder = download(BACKTEST_ARTIFACT)
+    report = BacktestReport.find(folder) if folder is not None else None
+    if report is None:
+        return None
+    plots_folder = download(BACKTEST_PLOTS_ARTIFACT)
+    files = sorted(plots_folder.rglob("*.png")) if plots_folder is not None else []
+    plots, omitted = [], []
+    for file in files:
+        png = _small(file, MAX_BACKTEST_PLOT_BYTES)
+        if png is None:
+            omitted.append(file.name)
+            continue
+        plots.append(BacktestPlot(name=file.name, title=plot_title(file.stem), png=base64.b64encode(png).decode()))
+    return PublishedBacktest(report=report, plots=plots, omitted=omitted)
 
 
 def _small(path: Path, limit: int) -> bytes | None:

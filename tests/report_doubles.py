@@ -1,6 +1,8 @@
-"""TEST DOUBLES: an ``evaluation.json`` as the evaluate stage writes it (every key it always writes), small.
+"""TEST DOUBLES: an ``evaluation.json`` as the evaluate stage writes it (every key it always writes), small, and a
+``backtest.json`` as the backtest stage writes it.
 
-The schema is :class:`soccerpredict.models.report.EvaluationReport`; tests override what they are about.
+The schemas are :class:`soccerpredict.models.report.EvaluationReport` and
+:class:`~soccerpredict.models.report.BacktestReport`; tests override what they are about.
 """
 
 from __future__ import annotations
@@ -47,6 +49,40 @@ REPORT: dict[str, Any] = {
         "rules": {"climatology": "significant", "elo_logit": "mean"},
     },
     "warnings": [],
+}
+
+
+def _scores(n: int, rps: float, bench_rps: float, lo: float, hi: float) -> dict[str, Any]:
+    """One backtest row as report_by_group writes it (the metrics other than the RPS shortened)."""
+    return {
+        "n": n,
+        "rps": rps,
+        "log_loss": 0.98,
+        "brier": 0.58,
+        "accuracy": 0.51,
+        "ece": 0.02,
+        "n_bench": n,
+        "bench_rps": bench_rps,
+        "bench_log_loss": 0.975,
+        "bench_brier": 0.578,
+        "bench_accuracy": 0.52,
+        "bench_ece": 0.014,
+        "rps_diff": round(rps - bench_rps, 4),
+        "rps_diff_lo": lo,
+        "rps_diff_hi": hi,
+    }
+
+
+BACKTEST: dict[str, Any] = {
+    "model": "xgb",
+    "seasons": ["2223", "2324"],
+    "overall": _scores(1520, 0.1972, 0.1955, 0.0008, 0.0026),
+    "by_division_season": [
+        {"div": "E0", "season": "2223", **_scores(380, 0.1961, 0.1949, -0.0004, 0.0028)},
+        {"div": "SP1", "season": "2223", **_scores(380, 0.1990, 0.1968, 0.0005, 0.0039)},
+        {"div": "E0", "season": "2324", **_scores(380, 0.1954, 0.1941, -0.0003, 0.0029)},
+        {"div": "SP1", "season": "2324", **_scores(380, 0.1983, 0.1962, 0.0004, 0.0038)},
+    ],
 }
 
 

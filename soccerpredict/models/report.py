@@ -2,8 +2,9 @@
 
 ``models/selection.json`` (written by :func:`components.modelling.select_model`, read by ``final_train``, ``backtest``
 and ``evaluate``), ``reports/backtest.json`` (written by :func:`components.evaluation.backtest`, read by the KFP
-logger) and ``reports/evaluation.json`` (written by :func:`components.evaluation.evaluate`; the registry logs it
-with the run, and the register and promote stages, the KFP logger, the predictor's gauges and the facade read it):
+logger; the registry logs it with the run and batch inference publishes it) and ``reports/evaluation.json``
+(written by :func:`components.evaluation.evaluate`; the registry logs it with the run, and the register and promote
+stages, the KFP logger, the predictor's gauges and the facade read it):
 this module is the one definition each writer and its readers validate against. The JSON keys are the ones the
 stages always wrote; keys a newer writer adds are kept (``extra="allow"``), so an older reader still round-trips
 them. A missing or malformed file raises :class:`~soccerpredict.errors.ReportError` naming it.
@@ -20,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from soccerpredict.errors import ReportError
 
 __all__ = [
+    "MAX_BACKTEST_PLOT_BYTES",
     "MAX_CARD_BYTES",
     "MAX_PLOT_BYTES",
+    "BacktestPlot",
     "BacktestReport",
     "BacktestScores",
     "Comparison",
@@ -29,6 +32,7 @@ __all__ = [
     "EvaluationReport",
     "JsonReport",
     "ModelEvaluation",
+    "PublishedBacktest",
     "QualityGate",
     "Scores",
     "SelectionReport",
@@ -37,6 +41,8 @@ __all__ = [
 #: Largest model card (Markdown) and reliability plot (PNG) the published evaluation carries; larger are left out.
 MAX_CARD_BYTES: Final = 256 * 1024
 MAX_PLOT_BYTES: Final = 512 * 1024
+#: Largest backtest plot (PNG) the published evaluation carries, each; larger are left out and named.
+MAX_BACKTEST_PLOT_BYTES: Final = 512 * 1024
 
 
 class JsonReport(BaseModel):
@@ -47,6 +53,8 @@ class JsonReport(BaseModel):
     #: What the report is called in errors, and the stage that writes it.
     report_name: ClassVar[str] = "report"
     written_by: ClassVar[str] = "the stage that writes it"
+    #: A key every such report has: :meth:`find` takes a JSON object with it for one.
+    marker_key: ClassVar[str] = ""
 
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str | None = None) -> Self:
@@ -74,6 +82,24 @@ class JsonReport(BaseModel):
         """Write :meth:`to_json` to ``path``."""
         path.write_text(self.to_json())
         return path
+
+    @classmethod
+    def find(cls, path: Path) -> Self | None:
+        """The report in a downloaded run artifact (a file, or a folder holding it); None when it holds none.
+
+        The folder holds one JSON file (``evaluation.json`` under DVC, ``evaluation`` under Kubeflow). A JSON
+        file that looks like the report (it has :attr:`marker_key`) but does not validate raises
+        :class:`ReportError`.
+        """
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                raw = json.loads(file.read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(raw, dict) and cls.marker_key in raw:
+                return cls.read(file)
+        return None
 
 
 class SelectionReport(JsonReport):
@@ -120,6 +146,7 @@ class BacktestReport(JsonReport):
 
     report_name: ClassVar[str] = "backtest report"
     written_by: ClassVar[str] = "the backtest stage"
+    marker_key: ClassVar[str] = "by_division_season"
 
     model: str | None = Field(default=None, description="The selected estimator the walk-forward refitted.")
     seasons: list[str] = Field(default=[], description="The backtest seasons, each predicted from the ones before.")
@@ -188,6 +215,7 @@ class EvaluationReport(JsonReport):
 
     report_name: ClassVar[str] = "evaluation report"
     written_by: ClassVar[str] = "the evaluate stage"
+    marker_key: ClassVar[str] = "metrics"
 
     model_name: str = Field(description="The selected estimator (xgb, hgb, logreg).")
     created: str = Field(description="When the report was written (ISO 8601, UTC).")
@@ -215,26 +243,28 @@ class EvaluationReport(JsonReport):
         """The forecasters other than the model and the market, by name."""
         return sorted(name for name in self.metrics if name not in (self.model_key, self.benchmark_key))
 
-    @classmethod
-    def find(cls, path: Path) -> EvaluationReport | None:
-        """The report in a downloaded run artifact (a file, or a folder holding it); None when it holds none.
 
-        The folder holds one JSON file (``evaluation.json`` under DVC, ``evaluation`` under Kubeflow). A JSON
-        file that looks like a report (it has ``metrics``) but does not validate raises :class:`ReportError`.
-        """
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            try:
-                raw = json.loads(file.read_text())
-            except (OSError, ValueError):
-                continue
-            if isinstance(raw, dict) and "metrics" in raw:
-                return cls.read(file)
-        return None
+class BacktestPlot(BaseModel):
+    """One plot of the backtest stage, as the published evaluation carries it."""
+
+    name: str = Field(description="Its file name in the backtest stage's plots (reports/backtest_plots).")
+    title: str = Field(description="What it shows.")
+    png: str = Field(description="The PNG, base64.")
+
+
+class PublishedBacktest(BaseModel):
+    """The champion run's walk-forward backtest: its report and its plots of at most 512 KiB each."""
+
+    report: BacktestReport
+    plots: list[BacktestPlot] = Field(default=[], description="The plots, by file name.")
+    omitted: list[str] = Field(
+        default=[], description="The plots left out because they are larger than 512 KiB, by file name."
+    )
 
 
 class ModelEvaluation(BaseModel):
-    """The champion's evaluation as batch inference publishes it: its report, its card and its reliability plot."""
+    """The champion's evaluation as batch inference publishes it: its report, its card, its reliability plot and
+    its walk-forward backtest."""
 
     model_config = ConfigDict(
         protected_namespaces=(),
@@ -280,6 +310,11 @@ class ModelEvaluation(BaseModel):
         default=None,
         description="The card's reliability diagram (model and market) as base64 PNG, when it has one of at most "
         "512 KiB.",
+    )
+    backtest: PublishedBacktest | None = Field(
+        default=None,
+        description="The walk-forward backtest (model against the closing market per test season), when the "
+        "champion's run logged one; evaluations published before it was carried have none.",
     )
 
     def to_json(self) -> str:

@@ -9,10 +9,10 @@ import math
 from pathlib import Path
 
 import pytest
-from report_doubles import REPORT, report
+from report_doubles import BACKTEST, REPORT, report
 
 from soccerpredict.errors import ModelError, ReportError
-from soccerpredict.models.report import EvaluationReport, ModelEvaluation
+from soccerpredict.models.report import BacktestReport, EvaluationReport, ModelEvaluation
 
 
 def test_a_report_round_trips_with_the_same_keys_and_values(tmp_path: Path) -> None:
@@ -95,3 +95,25 @@ def test_the_published_evaluation_round_trips_and_names_its_source() -> None:
         ModelEvaluation.from_json(
             json.dumps({**json.loads(published.to_json()), "version": None}), source="s3://bucket/key"
         )
+
+
+def test_find_tells_a_backtest_report_from_an_evaluation_report(tmp_path: Path) -> None:
+    (tmp_path / "evaluation.json").write_text(json.dumps(REPORT))
+    assert BacktestReport.find(tmp_path) is None  # an evaluation report has no rows by division and season
+    (tmp_path / "evaluation.json").unlink()
+    (tmp_path / "backtest_report").write_text(json.dumps(BACKTEST))  # the Kubeflow artifact has no suffix
+    assert BacktestReport.find(tmp_path) == BacktestReport.model_validate(BACKTEST)
+    assert EvaluationReport.find(tmp_path) is None
+
+
+def test_the_published_evaluation_carries_the_backtest_and_validates_without_it() -> None:
+    plot = {"name": "rps_diff_by_season.png", "title": "Model minus closing market RPS by season", "png": "iVBO"}
+    published = {"model": "soccer-1x2", "version": "7", "published_at": "2024-08-16T06:00:00+00:00"}
+    with_backtest = ModelEvaluation.model_validate(
+        {**published, "evaluation": REPORT, "backtest": {"report": BACKTEST, "plots": [plot]}}
+    )
+    assert (
+        with_backtest.backtest is not None and with_backtest.backtest.report.overall.rps == BACKTEST["overall"]["rps"]
+    )
+    assert ModelEvaluation.from_json(with_backtest.to_json()) == with_backtest
+    assert ModelEvaluation.model_validate({**published, "evaluation": REPORT}).backtest is None
