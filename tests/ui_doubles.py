@@ -29,6 +29,7 @@ import pandas as pd
 import uvicorn
 from api_doubles import StubPredictor
 from prometheus_client import CollectorRegistry
+from report_doubles import BACKTEST
 from report_doubles import REPORT as EVALUATION_REPORT
 
 from serving.api.app import create_app
@@ -100,19 +101,29 @@ def tiny_png() -> bytes:
     return out.getvalue()
 
 
-def model_evaluation(version: str = "7", *, plot: bytes | None = None) -> bytes:
+def model_evaluation(
+    version: str = "7", *, plot: bytes | None = None, backtest: bool = True, backtest_plot: bytes | None = None
+) -> bytes:
     """What batch_inference publishes for champion ``version``: its report, card and reliability plot (``plot``, by
-    default :func:`tiny_png`)."""
-    return json.dumps(
-        {
-            "model": "soccer-1x2",
-            "version": version,
-            "published_at": "2024-08-16T06:00:00+00:00",
-            "evaluation": EVALUATION_REPORT,
-            "card": "# Model card: soccer-1x2\n\n![Reliability](reliability.png)\n",
-            "reliability_png": base64.b64encode(tiny_png() if plot is None else plot).decode(),
+    default :func:`tiny_png`) and, with ``backtest``, its backtest report and plot (``backtest_plot``, by default
+    :func:`tiny_png`)."""
+    published: dict[str, Any] = {
+        "model": "soccer-1x2",
+        "version": version,
+        "published_at": "2024-08-16T06:00:00+00:00",
+        "evaluation": EVALUATION_REPORT,
+        "card": "# Model card: soccer-1x2\n\n![Reliability](reliability.png)\n",
+        "reliability_png": base64.b64encode(tiny_png() if plot is None else plot).decode(),
+    }
+    if backtest:
+        png = base64.b64encode(tiny_png() if backtest_plot is None else backtest_plot).decode()
+        title = "Model minus closing market RPS by division"
+        published["backtest"] = {
+            "report": BACKTEST,
+            "plots": [{"name": "rps_diff_by_division.png", "title": title, "png": png}],
+            "omitted": [],
         }
-    ).encode()
+    return json.dumps(published).encode()
 
 
 class NoChampionPredictor(StubPredictor):
@@ -164,13 +175,16 @@ def publish(
     drift: bool = True,
     history: tuple[float, ...] | None = HISTORY_SHARES,
     plot: bytes | None = None,
+    backtest: bool = True,
+    backtest_plot: bytes | None = None,
 ) -> None:
     """Write what the pipeline publishes: predictions, cards, the champion's evaluation (with ``plot`` as its
-    reliability plot) and (with ``drift``) the drift summary, report and the history of runs with the drifted shares
-    ``history`` (None: none published, as before the first run that keeps one)."""
+    reliability plot, with ``backtest`` its backtest and ``backtest_plot``) and (with ``drift``) the drift summary,
+    report and the history of runs with the drifted shares ``history`` (None: none published, as before the first run
+    that keeps one)."""
     store.write_parquet(PREDICTIONS_KEY, predictions_frame(matches))
     store.write_bytes(CARDS_KEY, json.dumps(cards(matches)).encode())
-    store.write_bytes(MODEL_EVALUATION_KEY, model_evaluation(plot=plot))
+    store.write_bytes(MODEL_EVALUATION_KEY, model_evaluation(plot=plot, backtest=backtest, backtest_plot=backtest_plot))
     if drift:
         store.write_bytes(DRIFT_SUMMARY_KEY, json.dumps(DRIFT).encode())
         store.write_bytes(DRIFT_REPORT_KEY, REPORT.encode())

@@ -18,8 +18,12 @@ from pydantic import ValidationError
 from serving.ui.client import FacadeClient
 from serving.ui.errors import PAGE, UiError, explain
 from serving.ui.views import (
+    BACKTEST_EXPLAINED,
     OUTCOMES,
     CardRow,
+    backtest_images,
+    backtest_rows,
+    backtest_summary,
     card_markdown,
     card_row,
     card_rows,
@@ -36,6 +40,7 @@ from serving.ui.views import (
     reliability_png,
     table,
 )
+from soccerpredict.models.report import MAX_BACKTEST_PLOT_BYTES, ModelEvaluation
 from soccerpredict.settings import Settings
 
 __all__ = ["PAGES", "main"]
@@ -163,15 +168,17 @@ def model_page(client: FacadeClient) -> None:
     if tensors:
         st.subheader("v2 tensors")
         st.dataframe(tensors, hide_index=True)
-    _evaluation_section(client, info.version)
+    published = _evaluation_section(client, info.version)
+    if published is not None:
+        _backtest_section(published)
 
 
-def _evaluation_section(client: FacadeClient, served: str | None) -> None:
+def _evaluation_section(client: FacadeClient, served: str | None) -> ModelEvaluation | None:
     """The champion's scores against the baselines and the market, its reliability plot and its card."""
     st.subheader("Evaluation on the test split")
     published = _fetch(client, "the champion's evaluation metrics", client.model_evaluation)
     if published is None:
-        return
+        return None
     if served is not None and published.version != served:
         st.warning(f"This evaluation is of version {published.version}, published {published.published_at}; the "
                    f"predictor serves version {served}. It is refreshed when batch inference next runs.")  # fmt: skip
@@ -191,6 +198,25 @@ def _evaluation_section(client: FacadeClient, served: str | None) -> None:
     if card is not None:
         with st.expander("Model card"):
             st.markdown(card)
+    return published
+
+
+def _backtest_section(published: ModelEvaluation) -> None:
+    """The champion run's walk-forward backtest: model against market per test season, and its plots."""
+    st.subheader("Backtest")
+    backtest = published.backtest
+    if backtest is None:
+        st.info(f"The run of version {published.version} logged no backtest. {BACKTEST_EXPLAINED} It is shown here "
+                "once a model registered with its backtest is champion and batch inference has run.")  # fmt: skip
+        return
+    st.write(backtest_summary(backtest.report))
+    st.dataframe(backtest_rows(backtest.report), hide_index=True)
+    st.caption("Model − market: the model's mean RPS minus the market's on the matches the market priced (below 0: "
+               "the model is better), with its 95% bootstrap interval.")  # fmt: skip
+    for title, png in backtest_images(backtest):
+        st.image(png, caption=title, output_format="PNG")  # PNG: JPEG blurs a line plot
+    if backtest.omitted:
+        st.caption(f"Left out as larger than {MAX_BACKTEST_PLOT_BYTES // 1024} KiB: {', '.join(backtest.omitted)}.")
 
 
 def _drift_history(client: FacadeClient) -> None:

@@ -15,11 +15,15 @@ from datetime import date
 from typing import Any, Final
 
 from soccerpredict.models.metrics import HIGHER_IS_BETTER, METRIC_DESCRIPTIONS, METRICS
-from soccerpredict.models.report import EvaluationReport
+from soccerpredict.models.report import BacktestReport, BacktestScores, EvaluationReport, PublishedBacktest
 
 __all__ = [
+    "BACKTEST_EXPLAINED",
     "OUTCOMES",
     "CardRow",
+    "backtest_images",
+    "backtest_rows",
+    "backtest_summary",
     "card_markdown",
     "card_row",
     "card_rows",
@@ -330,3 +334,84 @@ def card_markdown(card: str | None) -> str | None:
     if not card:
         return None
     return re.sub(r"!\[([^\]]*)\]\([^)]*\)", lambda m: f"*(figure: {m.group(1) or 'untitled'})*", card)
+
+
+#: What the walk-forward backtest is, in one sentence (the Model page's and docs/ui.md's wording).
+BACKTEST_EXPLAINED: Final = (
+    "The walk-forward backtest replays the past: each backtest season is predicted by the selected model refitted "
+    "on every earlier season only, then scored against the closing bookmaker market on the same matches."
+)
+
+
+def _verdict(scores: BacktestScores) -> str:
+    """Which side the 95% interval of model minus market RPS is on (negative: the model is better)."""
+    lo, hi = scores.rps_diff_lo, scores.rps_diff_hi
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return "—"
+    if hi < 0:
+        return "model better"
+    if lo > 0:
+        return "market better"
+    return "no clear difference"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:+.4f}"
+
+
+def _interval(scores: BacktestScores) -> str:
+    lo, hi = _signed(scores.rps_diff_lo), _signed(scores.rps_diff_hi)
+    return "—" if "—" in (lo, hi) else f"{lo} to {hi}"
+
+
+def _backtest_row(season: str, division: str, scores: BacktestScores) -> dict[str, str]:
+    return {
+        "Season": season,
+        "Division": division,
+        "Matches": "—" if scores.n is None else str(scores.n),
+        "Model RPS": _score("rps", scores.rps),
+        "Market RPS": _score("rps", scores.bench_rps),
+        "Model − market": _signed(scores.rps_diff),
+        "95% interval": _interval(scores),
+        "Verdict": _verdict(scores),
+    }
+
+
+def backtest_rows(report: BacktestReport) -> list[dict[str, str]]:
+    """The Model page's backtest table: model against market per test season and division, then all of them.
+
+    A row the report holds but cannot be read as scores (no ``rps``) is left out.
+    """
+    rows = []
+    for raw in sorted(report.by_division_season, key=lambda r: (str(r.get("season")), str(r.get("div")))):
+        try:
+            scores = BacktestScores.model_validate(raw)
+        except ValueError:
+            continue
+        rows.append(_backtest_row(str(raw.get("season", "?")), str(raw.get("div", "?")), scores))
+    return [*rows, _backtest_row("all", "all", report.overall)]
+
+
+def backtest_summary(report: BacktestReport) -> str:
+    """One paragraph: what the backtest is, and how the model did against the market over all of it."""
+    overall = report.overall
+    seasons = ", ".join(report.seasons) or "unknown"
+    model = f" ({report.model})" if report.model else ""
+    matches = f" ({overall.n} matches)" if overall.n is not None else ""
+    text = f"{BACKTEST_EXPLAINED} Over the backtest season(s) {seasons}{matches} the model{model} has an RPS of "
+    text += f"{overall.rps:.4f}"
+    market = overall.bench_rps
+    if market is not None and math.isfinite(market):
+        gap = overall.rps - market
+        side = "behind" if gap > 0 else "ahead of"
+        text += f", {abs(gap):.4f} {side} the market ({market:.4f})"
+    verdict = _verdict(overall)
+    if verdict != "—":
+        text += f"; over its 95% interval: {verdict}"
+    return text + "."
+
+
+def backtest_images(backtest: PublishedBacktest) -> list[tuple[str, bytes]]:
+    """(title, PNG bytes) of each published backtest plot, in order; one that is not a PNG is left out."""
+    images = [(plot.title, reliability_png(plot.png)) for plot in backtest.plots]
+    return [(title, png) for title, png in images if png is not None]

@@ -35,6 +35,13 @@ def empty_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def no_backtest_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A champion whose run logged no backtest (registered before register_model logged it)."""
+    with serve_facade(tmp_path_factory.mktemp("no-backtest"), backtest=False) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def no_fixtures_facade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve_facade(tmp_path_factory.mktemp("no-fixtures"), matches=(), drift=False) as url:
         yield url
@@ -136,14 +143,37 @@ def test_model_shows_the_champions_evaluation_against_the_baselines_and_the_mark
 ) -> None:
     at = run(monkeypatch, facade, "Model")
     assert not at.error and not at.warning  # the published evaluation is of the served version
-    table = at.dataframe[-1].value
+    table = next(frame.value for frame in at.dataframe if "Metric" in frame.value.columns)
     assert list(table["Metric"]) == ["RPS", "Log-loss", "Brier", "Accuracy", "ECE"]
     rps = table.iloc[0]
     assert (rps["Champion"], rps["climatology"], rps["elo_logit"], rps["Market"], rps["Best"]) == (
         "0.1968", "0.2229", "0.2011", "0.1951", "Market")  # fmt: skip
     assert any("closing bookmaker market" in text for text in texts(at))
-    assert len(at.get("image")) == 1  # the reliability plot
+    assert len(at.get("image")) == 2  # the reliability plot and the backtest's plot
     assert at.expander[0].label == "Model card"
+
+
+def test_model_shows_the_champions_backtest_against_the_market_per_season(
+    monkeypatch: pytest.MonkeyPatch, facade: str
+) -> None:
+    at = run(monkeypatch, facade, "Model")
+    assert [h.value for h in at.subheader][-1] == "Backtest"
+    table = at.dataframe[-1].value
+    assert list(table["Season"]) == ["2223", "2223", "2324", "2324", "all"]
+    overall = table.iloc[-1]
+    assert (overall["Matches"], overall["Model RPS"], overall["Market RPS"], overall["Verdict"]) == (
+        "1520", "0.1972", "0.1955", "market better")  # fmt: skip
+    assert any(text.startswith("The walk-forward backtest replays the past") for text in texts(at))
+    assert "Model minus closing market RPS by division" in str(at.get("image")[-1].proto)
+
+
+def test_model_says_when_the_champions_run_has_no_backtest(
+    monkeypatch: pytest.MonkeyPatch, no_backtest_facade: str
+) -> None:
+    at = run(monkeypatch, no_backtest_facade, "Model")
+    assert not at.error and [h.value for h in at.subheader][-1] == "Backtest"
+    assert any("logged no backtest" in info.value for info in at.info)
+    assert len(at.get("image")) == 1  # the reliability plot only
 
 
 def test_drift_shows_the_summary_and_embeds_the_report(monkeypatch: pytest.MonkeyPatch, facade: str) -> None:

@@ -1,4 +1,5 @@
-"""The web UI's view rules: cards to rows, the largest model-market difference, filters, tables, the evaluation."""
+"""The web UI's view rules: cards to rows, the largest model-market difference, filters, tables, the evaluation and
+the backtest."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from report_doubles import BACKTEST
 from report_doubles import report as report_double
 
 from serving.ui.views import (
+    BACKTEST_EXPLAINED,
     CardRow,
+    backtest_images,
+    backtest_rows,
+    backtest_summary,
     card_markdown,
     card_row,
     card_rows,
@@ -29,7 +35,7 @@ from serving.ui.views import (
     reliability_png,
     table,
 )
-from soccerpredict.models.report import EvaluationReport
+from soccerpredict.models.report import BacktestReport, EvaluationReport, PublishedBacktest
 
 CARD = {  # the build_cards stage's shape (components/publish.py)
     "match_id": "E0-20240817-arsenal-wolves",
@@ -246,3 +252,60 @@ def test_card_markdown_names_the_figures_it_cannot_show() -> None:
     card = "# Card\n\n![Reliability diagram](reliability.png)\n\ntext ![](x.png)"
     assert card_markdown(card) == "# Card\n\n*(figure: Reliability diagram)*\n\ntext *(figure: untitled)*"
     assert card_markdown(None) is None
+
+
+def _backtest(**overrides: object) -> BacktestReport:
+    return BacktestReport.model_validate({**BACKTEST, **overrides})
+
+
+def test_backtest_rows_put_model_beside_market_per_season_and_division_then_all() -> None:
+    rows = backtest_rows(_backtest())
+    assert [(r["Season"], r["Division"]) for r in rows] == [
+        ("2223", "E0"), ("2223", "SP1"), ("2324", "E0"), ("2324", "SP1"), ("all", "all")]  # fmt: skip
+    assert rows[0] == {
+        "Season": "2223",
+        "Division": "E0",
+        "Matches": "380",
+        "Model RPS": "0.1961",
+        "Market RPS": "0.1949",
+        "Model − market": "+0.0012",
+        "95% interval": "-0.0004 to +0.0028",
+        "Verdict": "no clear difference",
+    }
+    assert rows[-1]["Verdict"] == "market better"
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "verdict"),
+    [(-0.003, -0.001, "model better"), (0.001, 0.003, "market better"), (-0.001, 0.001, "no clear difference"),
+     (None, None, "—"), (float("nan"), 0.001, "—")],
+)  # fmt: skip
+def test_the_verdict_follows_the_side_of_the_interval(lo: float | None, hi: float | None, verdict: str) -> None:
+    overall = {**BACKTEST["overall"], "rps_diff_lo": lo, "rps_diff_hi": hi}
+    assert backtest_rows(_backtest(overall=overall, by_division_season=[]))[-1]["Verdict"] == verdict
+
+
+def test_a_backtest_without_a_market_shows_dashes_and_unreadable_rows_are_left_out() -> None:
+    overall = {"n": 10, "rps": 0.2, "bench_rps": float("nan"), "rps_diff": None}
+    rows = backtest_rows(_backtest(overall=overall, by_division_season=[{"div": "E0", "season": "2324"}]))
+    assert len(rows) == 1
+    assert (rows[0]["Market RPS"], rows[0]["Model − market"], rows[0]["95% interval"]) == ("—", "—", "—")
+
+
+def test_backtest_summary_says_what_the_backtest_is_and_how_the_model_did() -> None:
+    text = backtest_summary(_backtest())
+    assert text.startswith(BACKTEST_EXPLAINED)
+    assert "2223, 2324 (1520 matches)" in text and "model (xgb) has an RPS of 0.1972" in text
+    assert "0.0017 behind the market (0.1955)" in text and "market better" in text
+    unpriced = backtest_summary(_backtest(overall={"n": 10, "rps": 0.2}))
+    assert "market" not in unpriced.removeprefix(BACKTEST_EXPLAINED)
+
+
+def test_backtest_images_decode_the_plots_and_leave_out_what_is_not_a_png() -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
+    plots = [
+        {"name": "a.png", "title": "A", "png": base64.b64encode(png).decode()},
+        {"name": "b.png", "title": "B", "png": base64.b64encode(b"GIF89a").decode()},
+    ]
+    published = PublishedBacktest.model_validate({"report": BACKTEST, "plots": plots})
+    assert backtest_images(published) == [("A", png)]
