@@ -4,9 +4,10 @@
 
 It starts what tests/e2e/test_ui_browser.py starts: the real facade on a loopback port over what the pipeline
 publishes (the predictions, cards, drift and evaluation of tests/ui_doubles.py, with the model card's shipped
-reliability plot, docs/model-card/reliability.png) and ``python -m serving.ui`` in a child process over it, then
-opens each page in headless Chromium (loopback only) and saves it. Nothing on the pages depends on the clock: the
-published objects carry fixed dates, so the same source gives the same pictures (up to font rendering).
+reliability plot, docs/model-card/reliability.png, and its by-division plot as the backtest's) and
+``python -m serving.ui`` in a child process over it, then opens each page in headless Chromium (loopback only) and
+saves it. Nothing on the pages depends on the clock: the published objects carry fixed dates, so the same source
+gives the same pictures (up to font rendering).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from soccerpredict.settings import Settings  # noqa: E402
 
 #: The reliability plot the Model page shows: the model card's own (a real evaluation's, not a test stand-in).
 PLOT = REPO / "docs" / "model-card" / "reliability.png"
+#: The backtest plot it shows: the model card's model-against-market plot by division (a real evaluation's too).
+BACKTEST_PLOT = REPO / "docs" / "model-card" / "rps_by_division.png"
 #: The facade's port when free: the UI's default SOCCER_UI_API_URL, which the pages show (a random port would change
 #: every picture).
 FACADE_PORT = 8000
@@ -85,7 +88,9 @@ def ui_over_published(work: Path) -> Iterator[str]:
     if not port:
         print(f"port {FACADE_PORT} is taken (a facade running?): the pictures show another port", file=sys.stderr)
     with (
-        serve_facade(work / "facade", plot=PLOT.read_bytes(), port=port) as facade,
+        serve_facade(
+            work / "facade", plot=PLOT.read_bytes(), backtest_plot=BACKTEST_PLOT.read_bytes(), port=port
+        ) as facade,
         serve_ui(facade, home=work / "home", cwd=work / "cwd") as ui,
     ):
         yield ui

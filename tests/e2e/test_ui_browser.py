@@ -103,7 +103,7 @@ def test_the_matches_page_shows_the_probabilities_the_api_returns(
         assert KEY not in browser.page_source
 
 
-def test_the_model_page_shows_the_champions_evaluation_and_its_reliability_plot(
+def test_the_model_page_shows_the_champions_evaluation_its_reliability_plot_and_its_backtest(
     browser: Any, facade: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     from PIL import Image
@@ -126,14 +126,20 @@ def test_the_model_page_shows_the_champions_evaluation_and_its_reliability_plot(
         assert by_metric["Accuracy"]["Better"] == "higher"
         summary = "The champion's RPS is 0.1968, 0.0017 behind the closing bookmaker market (0.1951)"
         assert summary in browser.find_element("css selector", '[data-testid="stMain"]').text
-        (image,) = WebDriverWait(browser, 60).until(
-            lambda d: (images := d.execute_script(IMAGES_SCRIPT)) and all(i["loaded"] for i in images) and images
-        )
+        image, backtest_plot = WebDriverWait(browser, 60).until(
+            lambda d: (images := d.execute_script(IMAGES_SCRIPT)) and len(images) == 2
+            and all(i["loaded"] for i in images) and images
+        )  # fmt: skip
         assert (image["width"], image["height"]) == (4, 4)  # the published PNG itself, as the browser decoded it
         assert image["caption"].startswith("Reliability: forecast probability against observed frequency")
         shown = Image.open(io.BytesIO(httpx.get(image["src"]).content))
         published_png = Image.open(io.BytesIO(tiny_png()))
         assert shown.format == "PNG" and shown.convert("RGB").tobytes() == published_png.convert("RGB").tobytes()
+        backtest = {row["Season"]: row for row in _grid(browser, 5, column="Season")}
+        overall = published["backtest"]["report"]["overall"]
+        assert (backtest["all"]["Model RPS"], backtest["all"]["Market RPS"]) == (
+            f"{overall['rps']:.4f}", f"{overall['bench_rps']:.4f}")  # fmt: skip
+        assert backtest_plot["caption"] == published["backtest"]["plots"][0]["title"]
         assert KEY not in browser.page_source
 
 
