@@ -34,7 +34,8 @@ PREDICTIONS_KEY: Final = "predictions/latest/predictions.parquet"
 #: Prediction cards (JSON list): teams, kickoff, probabilities, market comparison when odds exist.
 CARDS_KEY: Final = "predictions/latest/cards.json"
 #: The champion's evaluation (JSON, :class:`soccerpredict.models.report.ModelEvaluation`): its test-split report
-#: against the baselines and the market, its model card and reliability plot. Published by batch_inference.
+#: against the baselines and the market, its model card and reliability plot, its walk-forward backtest. Published by
+#: batch_inference.
 MODEL_EVALUATION_KEY: Final = "monitoring/model/evaluation.json"
 #: Latest Evidently drift result (JSON summary) and its HTML report.
 DRIFT_SUMMARY_KEY: Final = "monitoring/drift/latest.json"

@@ -115,7 +115,7 @@ class FacadeClient:
         return info
 
     def model_evaluation(self) -> ModelEvaluation:
-        """The champion's evaluation (scores against the baselines and the market, card, reliability plot)."""
+        """The champion's evaluation (scores against the baselines and the market, card, reliability plot, backtest)."""
         return self._model(ModelEvaluation, self._get("/monitoring/model/evaluation", published=True))
 
     def drift(self) -> DriftSummary:

@@ -294,6 +294,17 @@ class ModelEvaluation(BaseModel):
                     },
                     "card": "# Model card: soccer-1x2\n…",
                     "reliability_png": None,
+                    "backtest": {
+                        "report": {
+                            "model": "xgb",
+                            "seasons": ["2223"],
+                            "overall": {"n": 1826, "rps": 0.1972, "n_bench": 1826, "bench_rps": 0.1955,
+                                        "rps_diff": 0.0017, "rps_diff_lo": 0.0008, "rps_diff_hi": 0.0026},
+                            "by_division_season": [],
+                        },
+                        "plots": [],
+                        "omitted": [],
+                    },
                 }
             ]
         },

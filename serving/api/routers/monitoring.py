@@ -205,7 +205,7 @@ async def get_model(services: ServicesDep) -> ModelInfo:
     response_model=ModelEvaluation,
     responses={
         **success_response(
-            "The champion's test-split report (model, baselines, market), its card and reliability plot.",
+            "The champion's test-split report (model, baselines, market), its card, reliability plot and backtest.",
             example_of(ModelEvaluation),
         ),
         **error_responses(503, d503=NO_EVALUATION),
@@ -214,6 +214,7 @@ async def get_model(services: ServicesDep) -> ModelInfo:
 async def get_model_evaluation(services: ServicesDep) -> ModelEvaluation:
     """The champion's scores on the test seasons (RPS, log-loss, Brier, accuracy, ECE) beside each baseline's and the
     closing market's, as the evaluate stage wrote them (``reports/evaluation.json``), with the model card and the
-    reliability plot (base64 PNG) when they are small. Published by batch_inference with the predictions."""
+    reliability plot (base64 PNG) when they are small, and its run's walk-forward backtest against the market
+    (``reports/backtest.json`` with its plots) when it logged one. Published by batch_inference with the predictions."""
     data: ModelEvaluation = snapshot_or_503(services.precomputed.evaluation, NO_EVALUATION).data
     return data
