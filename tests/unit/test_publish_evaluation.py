@@ -179,3 +179,40 @@ def test_the_registered_champion_is_published_to_the_store(
     # A champion whose run logged no report leaves the published copy as it was.
     assert not _publish_evaluation(store, bare)
     assert ModelEvaluation.from_json(store.read_bytes(MODEL_EVALUATION_KEY)).version == version
+
+
+def test_register_model_logs_the_backtest_so_the_champion_publishes_it(
+    tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register_model stage itself, on the backtest stage's outputs, then what batch inference publishes."""
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    from components.features import LABEL
+    from components.publish import register_model
+    from soccerpredict.settings import Settings
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setattr("soccerpredict.registry.mlflow_log.git_commit", lambda *a, **k: "abc123")
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"match_id": [f"m{i}" for i in range(60)], "date": pd.date_range("2023-08-01", periods=60),
+                          "elo_diff": rng.normal(size=60), LABEL: np.arange(60) % 3})  # fmt: skip
+    train.to_parquet(train_path := tmp_path / "train.parquet")
+    (features := tmp_path / "feature_list.json").write_text(json.dumps({"columns": ["elo_diff"], "track": "pre"}))
+    model = LogisticRegression(max_iter=300).fit(train[["elo_diff"]], train[LABEL])
+    joblib.dump(model, model_path := tmp_path / "model.joblib")
+    (evaluation := tmp_path / "evaluation.json").write_text(json.dumps(REPORT))
+    (card := tmp_path / "model_card").mkdir()
+    (backtest := tmp_path / "backtest.json").write_text(json.dumps(BACKTEST))
+    (plots := tmp_path / "backtest_plots").mkdir()
+    (plots / "rps_diff_by_season.png").write_bytes(PNG)
+    registered = register_model(
+        model=model_path, train=train_path, feature_list=features, evaluation=evaluation, card=card,
+        backtest_report=backtest, backtest_plots=plots, registration=tmp_path / "registration.json",
+        settings=Settings(home=tmp_path / "home"),
+    )  # fmt: skip
+    store = ObjectStore((tmp_path / "store").as_uri())
+    assert _publish_evaluation(store, registered["version"])
+    published = ModelEvaluation.from_json(store.read_bytes(MODEL_EVALUATION_KEY))
+    assert published.backtest is not None and published.backtest.report.overall.rps == BACKTEST["overall"]["rps"]
+    assert [plot.name for plot in published.backtest.plots] == ["rps_diff_by_season.png"]
