@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
 import sys
 import tempfile
 import time
@@ -82,10 +81,12 @@ def ui_over_published(work: Path) -> Iterator[str]:
     """The facade over the published doubles and the UI over it, under ``work``; yields the UI's URL."""
     from ui_doubles import serve_facade, serve_ui
 
+    from serving.stack import free_port
+
     (work / "home").mkdir()
     (work / "cwd").mkdir()
-    port = FACADE_PORT if _free(FACADE_PORT) else 0
-    if not port:
+    port = free_port(FACADE_PORT)
+    if port != FACADE_PORT:
         print(f"port {FACADE_PORT} is taken (a facade running?): the pictures show another port", file=sys.stderr)
     with (
         serve_facade(
@@ -94,15 +95,6 @@ def ui_over_published(work: Path) -> Iterator[str]:
         serve_ui(facade, home=work / "home", cwd=work / "cwd") as ui,
     ):
         yield ui
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _until(driver: Any, check: Callable[[Any], Any], what: str, timeout: float = 60) -> Any:
