@@ -148,7 +148,7 @@ class MlflowChampionLoader:
                 folder = mlflow.artifacts.download_artifacts(
                     run_id=found.run_id, artifact_path=EVALUATION_ARTIFACT, tracking_uri=self.tracking_uri
                 )
-                evaluation = _read_report(Path(folder))
+                evaluation = EvaluationReport.find(Path(folder))
             except Exception as exc:
                 log.info("version %s has no readable evaluation report: %s", version, exc)
         return evaluation, promoted_at
@@ -159,11 +159,6 @@ class MlflowChampionLoader:
 
             self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
         return self._client
-
-
-def _read_report(path: Path) -> EvaluationReport | None:
-    """The evaluation report of a downloaded run artifact; :class:`ReportError` naming a malformed file."""
-    return EvaluationReport.find(path)
 
 
 def _feature_names(meta: Any, uri: str) -> tuple[str, ...]:

@@ -94,11 +94,12 @@ class JsonReport(BaseModel):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
             try:
-                raw = json.loads(file.read_text())
+                text = file.read_text()
+                raw = json.loads(text)
             except (OSError, ValueError):
                 continue
             if isinstance(raw, dict) and cls.marker_key in raw:
-                return cls.read(file)
+                return cls.from_json(text, source=str(file))
         return None
 
 
