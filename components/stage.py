@@ -54,6 +54,10 @@ class Stage:
     tags: tuple[str, ...] = ()  # subsets of the table other schedules run (see above)
     description: str = ""
 
+    def paths_under(self, workdir: Path) -> dict[str, Path]:
+        """Each of its artifacts' path in a work folder (``<workdir>/<artifact name>``), by artifact name."""
+        return {name: workdir / name for name in [*self.inputs.values(), *self.outputs.values()]}
+
     def load(self) -> Callable[..., Any]:
         """Import the stage function."""
         module, _, attribute = self.function.partition(":")

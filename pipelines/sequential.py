@@ -37,8 +37,7 @@ def run_sequential(
     for number, stage in enumerate(STAGES, start=1):
         if on_start is not None:
             on_start(number, len(STAGES), stage.name)
-        paths = {name: workdir / name for name in [*stage.inputs.values(), *stage.outputs.values()]}
-        summary = run_table_stage(stage, paths=paths, params=params, settings=settings)
+        summary = run_table_stage(stage, paths=stage.paths_under(workdir), params=params, settings=settings)
         summaries.append(summary)
         if on_stage is not None:
             on_stage(summary)

@@ -28,8 +28,7 @@ def stage(
 
     try:
         spec = stage_by_name(name)
-        paths = {n: workdir / n for n in [*spec.inputs.values(), *spec.outputs.values()]}
-        run_table_stage(spec, paths=paths, params=load_params(params), settings=load_settings())
+        run_table_stage(spec, paths=spec.paths_under(workdir), params=load_params(params), settings=load_settings())
     except SoccerPredictError as exc:
         raise fail(str(exc)) from exc
 

@@ -160,7 +160,7 @@ def test_table_stages_record_failed_and_successful_runs(tmp_path: Path, monkeypa
     settings = Settings()
 
     def paths(stage: Stage) -> dict[str, Path]:
-        return {name: work / name for name in [*stage.inputs.values(), *stage.outputs.values()]}
+        return stage.paths_under(work)
 
     # A stage of the table that fails records a failed run (its inputs are missing here).
     validate = stage_by_name("validate_raw")
