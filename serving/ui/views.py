@@ -308,14 +308,18 @@ def evaluation_summary(report: EvaluationReport) -> str:
     )
     market = report.metrics.get(report.benchmark_key)
     if market is not None:
-        gap = rps - market.rps
-        side = "behind" if gap > 0 else "ahead of"
-        text += f", {abs(gap):.4f} {side} the closing bookmaker market ({market.rps:.4f})"
+        text += _against(rps, market.rps, "the closing bookmaker market")
     beaten = [name for name in report.baselines if report.metrics[name].rps > rps]
     if report.baselines:
         named = f" ({', '.join(beaten)})" if beaten else ""
         text += f"; it beats {len(beaten)} of the {len(report.baselines)} baselines on RPS{named}"
     return text + "."
+
+
+def _against(rps: float, market_rps: float, market: str) -> str:
+    """ ", 0.0017 behind the market (0.1951)": how far a model's RPS is from the market's, and on which side."""
+    side = "behind" if rps > market_rps else "ahead of"
+    return f", {abs(rps - market_rps):.4f} {side} {market} ({market_rps:.4f})"
 
 
 def reliability_png(encoded: str | None) -> bytes | None:
@@ -402,9 +406,7 @@ def backtest_summary(report: BacktestReport) -> str:
     text += f"{overall.rps:.4f}"
     market = overall.bench_rps
     if market is not None and math.isfinite(market):
-        gap = overall.rps - market
-        side = "behind" if gap > 0 else "ahead of"
-        text += f", {abs(gap):.4f} {side} the market ({market:.4f})"
+        text += _against(overall.rps, market, "the market")
     verdict = _verdict(overall)
     if verdict != "—":
         text += f"; over its 95% interval: {verdict}"
