@@ -88,6 +88,7 @@ def _tune(name: str, train: Path, feature_list: Path, result: Path, tuning: Tuni
         seed=tuning.seed,
         progress=True,
         n_folds=tuning.n_folds,
+        train_seasons=tuning.train_seasons,
     )
     result.write_text(json.dumps(outcome.to_dict(), indent=2, default=float))
     return {"cv_log_loss": round(outcome.cv_log_loss_mean, 5), "trials": len(outcome.trials)}

@@ -123,7 +123,8 @@ class TuningParams(_Section):
     Budgets are counted, never timed, so the same data, params and seed give the same trials on any machine:
     ``n_trials`` per model (``n_trials_by_model`` overrides it per model). ``max_seconds`` is only a safety
     net: a model whose tuning runs longer fails loudly (checked after each trial); it never cuts the search
-    short, so it cannot change which parameters win.
+    short, so it cannot change which parameters win. ``train_seasons`` caps each fold's training rows at the
+    seasons just before its validation season (``None``: all), so a trial costs less on a long archive.
     """
 
     models: list[Literal["xgb", "hgb", "logreg"]] = ["xgb", "hgb", "logreg"]
@@ -131,6 +132,7 @@ class TuningParams(_Section):
     n_trials_by_model: dict[Literal["xgb", "hgb", "logreg"], int] = {}
     max_seconds: float | None = Field(default=3600.0, gt=0)
     n_folds: int = Field(default=2, ge=1)
+    train_seasons: int | None = Field(default=None, ge=1)
     seed: int = 42
 
     @field_validator("n_trials_by_model")

@@ -62,6 +62,54 @@ def test_no_validation_row_precedes_or_shares_a_training_season(seasons: list[st
         assert set(train_a) | set(valid_a) <= set(train_b)
 
 
+def test_a_training_window_keeps_only_the_seasons_just_before_each_validation_season() -> None:
+    seasons = np.repeat(["1819", "1920", "2021", "2122", "2223"], 2)
+    folds = season_folds(seasons, 2, train_seasons=2)
+    assert [sorted(set(seasons[v])) for _, v in folds] == [["2122"], ["2223"]]
+    assert [sorted(set(seasons[t])) for t, _ in folds] == [["1920", "2021"], ["2021", "2122"]]
+    # A window longer than the history is every earlier season, as without one.
+    wide = season_folds(seasons, 2, train_seasons=10)
+    assert all(
+        np.array_equal(a, b) and np.array_equal(c, d) for (a, c), (b, d) in zip(wide, season_folds(seasons, 2), strict=True)
+    )
+    with pytest.raises(ModelError, match="train_seasons"):
+        season_folds(seasons, 2, train_seasons=0)
+
+
+@given(
+    st.lists(st.sampled_from(season_codes(1995, 12)), min_size=2, max_size=80),
+    st.integers(1, 3),
+    st.integers(1, 6),
+)
+def test_each_windowed_fold_trains_on_the_latest_seasons_before_it(
+    seasons: list[str], n_folds: int, window: int
+) -> None:
+    order = ordered_seasons(seasons)
+    if len(order) <= n_folds:
+        return
+    codes = np.asarray(seasons)
+    for position, (train, valid) in zip(
+        range(len(order) - n_folds, len(order)), season_folds(seasons, n_folds, train_seasons=window), strict=True
+    ):
+        assert set(codes[valid]) == {order[position]}
+        assert set(codes[train]) == set(order[max(0, position - window) : position])
+        # Every row of those seasons, not a sample of them.
+        assert len(train) == int(np.isin(codes, order[max(0, position - window) : position]).sum())
+
+
+def test_tune_with_a_window_scores_fewer_rows_and_says_so() -> None:
+    data = synthetic_matches(n_seasons=4, per_season=150)
+    args = ("logreg", data.X, data.y, data.meta["season"])
+    windowed = tune(*args, n_trials=2, seed=7, n_folds=1, train_seasons=1)
+    full = tune(*args, n_trials=2, seed=7, n_folds=1)
+    assert windowed.train_seasons == 1 and full.train_seasons is None
+    assert windowed.fold_log_loss != full.fold_log_loss
+    # The stage writes to_dict() as JSON and select_model reads it back into a TuneResult.
+    assert type(windowed)(**json.loads(json.dumps(windowed.to_dict()))) == windowed
+    with pytest.raises(ValidationError):
+        TuningParams(train_seasons=0)
+
+
 def test_tune_is_deterministic_for_a_seed() -> None:
     data = synthetic_matches(n_seasons=4, per_season=150)
     first = tune("logreg", data.X, data.y, data.meta["season"], n_trials=4, seed=7, n_folds=2)
