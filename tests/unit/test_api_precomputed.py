@@ -79,7 +79,7 @@ def test_published_predictions_appear_without_a_restart(client: TestClient, stor
 
 def test_filters_and_pagination(client: TestClient, store: ObjectStore) -> None:
     store.write_parquet(PREDICTIONS_KEY, _predictions())
-    eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
 
     def ids(**params: Any) -> tuple[int, list[str]]:
         body = client.get("/predict/predictions/", params=params, headers=HEADERS).json()
@@ -159,7 +159,10 @@ def test_cards_and_drift(client: TestClient, store: ObjectStore) -> None:
     store.write_json(CARDS_KEY, [{"match_id": "E0-20240817-arsenal-wolves", "home_team": "Arsenal", "p_home": 0.5}])
     store.write_json(DRIFT_SUMMARY_KEY, {"drifted_features_share": 0.1, "features": {"elo_diff": {"score": 0.2}}})
     store.write_bytes(DRIFT_REPORT_KEY, b"<html><body>drift report</body></html>")
-    assert eventually(lambda: client.get("/monitoring/drift/report", headers=HEADERS).status_code == 200)
+    # Three objects, each loaded on its own within a poll: a poll that started between two of the writes loads the
+    # later ones first, so each is waited for, not only the last written.
+    for path in ("/predict/cards/", "/monitoring/drift", "/monitoring/drift/report"):
+        assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200), path  # noqa: B023
     assert client.get("/predict/cards/", headers=HEADERS).json()[0]["home_team"] == "Arsenal"
     assert client.get("/monitoring/drift", headers=HEADERS).json()["drifted_features_share"] == 0.1
     report = client.get("/monitoring/drift/report", headers=HEADERS)
