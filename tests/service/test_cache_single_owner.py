@@ -71,7 +71,10 @@ class Monitor:
     def stop(self) -> list[list[str]]:
         redis.Redis.from_url(self.url).echo(f"stop-{self.tag}")
         assert self._thread is not None
-        self._thread.join(10)
+        self._thread.join(60)
+        # MONITOR reports commands in order: once it has seen the marker it has seen every command before it, so
+        # "no read, no write" means none happened, not that MONITOR had not caught up yet.
+        assert not self._thread.is_alive(), "MONITOR never reported the stop marker"
         return self.commands
 
     def on(self, key: str) -> dict[str, int]:
