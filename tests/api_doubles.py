@@ -38,8 +38,11 @@ from soccerpredict.errors import UnknownMatchError
 MODEL = "soccer-1x2"
 
 
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Call ``check`` until it returns something truthy or ``timeout`` seconds pass; return its last result."""
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Call ``check`` until it returns something truthy or ``timeout`` seconds pass; return its last result.
+
+    The default is generous on purpose: it only bounds how long a failing test takes, a passing one returns at once.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -156,9 +159,9 @@ class FakeV2Predictor:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not self._server.started:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("fake predictor did not start")
             time.sleep(0.01)
         return self

@@ -133,9 +133,9 @@ def predictor_url(tmp_path: Path, redis_url: str, tag: str, db: redis.Redis) -> 
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started:
-        assert time.monotonic() < deadline, "the predictor did not start"
+        assert time.monotonic() < deadline and thread.is_alive(), "the predictor did not start"
         time.sleep(0.01)
     yield url
     server.should_exit = True
