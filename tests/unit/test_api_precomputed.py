@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from api_doubles import StubPredictor, eventually
+from api_doubles import StubPredictor, as_new_version, eventually
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -113,7 +113,9 @@ def test_a_new_version_replaces_the_old_one(
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.5))
     assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
     first = client.get("/predict/predictions/", headers=HEADERS).json()["published_version"]
+    before = store.info(PREDICTIONS_KEY)
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.6))
+    as_new_version(store, PREDICTIONS_KEY, before)  # the same size: only the mtime tells it apart
     assert eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
     assert client.get("/predict/predictions/", headers=HEADERS).json()["published_version"] != first
     # When batch inference produced the predictions in service (their features_as_of, UTC), not when they loaded.
@@ -135,7 +137,9 @@ def test_requests_never_wait_for_a_reload(client: TestClient, store: ObjectStore
         return parse(raw)
 
     published._parse = slow_parse
+    before = store.info(PREDICTIONS_KEY)
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.6))
+    as_new_version(store, PREDICTIONS_KEY, before)
     assert entered.wait(10)  # the reload is in progress and stuck...
     # ...yet requests get the old snapshot (a request that waited for the reload would see 0.6)
     assert client.get(path, headers=HEADERS).json()["p_home"] == 0.5
