@@ -18,11 +18,13 @@ has happened.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -33,19 +35,38 @@ from serving.common.v2_client import InferResult, ModelMetadata
 from serving.predictor.champion import Champion
 from serving.predictor.protocol import model_metadata
 from soccerpredict.artifacts import ALIAS_CHAMPION
+from soccerpredict.data.store import ObjectInfo, ObjectStore
 from soccerpredict.errors import UnknownMatchError
 
 MODEL = "soccer-1x2"
 
 
-def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Call ``check`` until it returns something truthy or ``timeout`` seconds pass; return its last result."""
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Call ``check`` until it returns something truthy or ``timeout`` seconds pass; return its last result.
+
+    The default is generous on purpose: it only bounds how long a failing test takes, a passing one returns at once.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.02)
+
+
+def as_new_version(store: ObjectStore, key: str, before: ObjectInfo) -> None:
+    """Make a rewrite of ``key`` on a local store read as a new version, however coarse the file system's clock.
+
+    A local store tells versions apart by mtime and size: a rewrite of the same size within one tick of the clock the
+    file system stamps with would look unchanged and never be reloaded. When it does, its mtime moves a second on.
+    """
+    after = store.info(key)
+    if (after.version, after.size) == (before.version, before.size):
+        path = Path(store.path(key))
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    now = store.info(key)
+    assert (now.version, now.size) != (before.version, before.size), f"{key} still reads as version {now.version}"
 
 
 #: Sockets bound and never listening, held for the whole test session so no other process can take their ports.
@@ -156,9 +177,9 @@ class FakeV2Predictor:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not self._server.started:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("fake predictor did not start")
             time.sleep(0.01)
         return self

@@ -8,13 +8,13 @@ mounts (as tmpfs), its CPU and memory limits, and its probes, which decide when 
 What cannot be the cluster's is swapped, and only that: values that name a cluster address
 (``*.svc.cluster.local``, ``s3://``) and values from Secrets are given by the test for this machine, and a test
 that leaves one of them out fails. Containers use the host's network (the services of this machine listen on
-127.0.0.1 only), so each declared container port is remapped to a free port of this machine: in an env value
-of a ``*_PORT`` variable, after ``--port`` in the args, and in the probes, as a Service's port mapping would.
+127.0.0.1 only), so each declared container port is remapped to a free port of this machine (serving.stack.free_port:
+below the ephemeral range, so no outgoing connection can take it before the container binds it): in an env value of
+a ``*_PORT`` variable, after ``--port`` in the args, and in the probes, as a Service's port mapping would.
 """
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,15 +24,11 @@ from typing import Any
 import httpx
 import yaml
 
+from serving.stack import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "manifests" / "base"
 CONFIG_MAP = BASE / "core" / "config.yaml"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _is_cluster_address(value: str) -> bool:

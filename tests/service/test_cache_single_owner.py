@@ -71,7 +71,10 @@ class Monitor:
     def stop(self) -> list[list[str]]:
         redis.Redis.from_url(self.url).echo(f"stop-{self.tag}")
         assert self._thread is not None
-        self._thread.join(10)
+        self._thread.join(60)
+        # MONITOR reports commands in order: once it has seen the marker it has seen every command before it, so
+        # "no read, no write" means none happened, not that MONITOR had not caught up yet.
+        assert not self._thread.is_alive(), "MONITOR never reported the stop marker"
         return self.commands
 
     def on(self, key: str) -> dict[str, int]:
@@ -130,9 +133,9 @@ def predictor_url(tmp_path: Path, redis_url: str, tag: str, db: redis.Redis) -> 
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not server.started:
-        assert time.monotonic() < deadline, "the predictor did not start"
+        assert time.monotonic() < deadline and thread.is_alive(), "the predictor did not start"
         time.sleep(0.01)
     yield url
     server.should_exit = True

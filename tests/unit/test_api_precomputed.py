@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from api_doubles import StubPredictor, eventually
+from api_doubles import StubPredictor, as_new_version, eventually
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -79,7 +79,7 @@ def test_published_predictions_appear_without_a_restart(client: TestClient, stor
 
 def test_filters_and_pagination(client: TestClient, store: ObjectStore) -> None:
     store.write_parquet(PREDICTIONS_KEY, _predictions())
-    eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
+    assert eventually(lambda: client.get("/predict/predictions/", headers=HEADERS).status_code == 200)
 
     def ids(**params: Any) -> tuple[int, list[str]]:
         body = client.get("/predict/predictions/", params=params, headers=HEADERS).json()
@@ -113,7 +113,9 @@ def test_a_new_version_replaces_the_old_one(
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.5))
     assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200)
     first = client.get("/predict/predictions/", headers=HEADERS).json()["published_version"]
+    before = store.info(PREDICTIONS_KEY)
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.6))
+    as_new_version(store, PREDICTIONS_KEY, before)  # the same size: only the mtime tells it apart
     assert eventually(lambda: client.get(path, headers=HEADERS).json()["p_home"] == 0.6)
     assert client.get("/predict/predictions/", headers=HEADERS).json()["published_version"] != first
     # When batch inference produced the predictions in service (their features_as_of, UTC), not when they loaded.
@@ -135,7 +137,9 @@ def test_requests_never_wait_for_a_reload(client: TestClient, store: ObjectStore
         return parse(raw)
 
     published._parse = slow_parse
+    before = store.info(PREDICTIONS_KEY)
     store.write_parquet(PREDICTIONS_KEY, _predictions(p_home=0.6))
+    as_new_version(store, PREDICTIONS_KEY, before)
     assert entered.wait(10)  # the reload is in progress and stuck...
     # ...yet requests get the old snapshot (a request that waited for the reload would see 0.6)
     assert client.get(path, headers=HEADERS).json()["p_home"] == 0.5
@@ -159,7 +163,10 @@ def test_cards_and_drift(client: TestClient, store: ObjectStore) -> None:
     store.write_json(CARDS_KEY, [{"match_id": "E0-20240817-arsenal-wolves", "home_team": "Arsenal", "p_home": 0.5}])
     store.write_json(DRIFT_SUMMARY_KEY, {"drifted_features_share": 0.1, "features": {"elo_diff": {"score": 0.2}}})
     store.write_bytes(DRIFT_REPORT_KEY, b"<html><body>drift report</body></html>")
-    assert eventually(lambda: client.get("/monitoring/drift/report", headers=HEADERS).status_code == 200)
+    # Three objects, each loaded on its own within a poll: a poll that started between two of the writes loads the
+    # later ones first, so each is waited for, not only the last written.
+    for path in ("/predict/cards/", "/monitoring/drift", "/monitoring/drift/report"):
+        assert eventually(lambda: client.get(path, headers=HEADERS).status_code == 200), path  # noqa: B023
     assert client.get("/predict/cards/", headers=HEADERS).json()[0]["home_team"] == "Arsenal"
     assert client.get("/monitoring/drift", headers=HEADERS).json()["drifted_features_share"] == 0.1
     report = client.get("/monitoring/drift/report", headers=HEADERS)

@@ -47,8 +47,17 @@ def registry() -> CollectorRegistry:
 
 @pytest.fixture
 def client(tmp_path: Path, fake: FakeV2Predictor, registry: CollectorRegistry) -> Iterator[TestClient]:
+    """A facade whose predictor timeout no answer of the fake comes near, however busy the machine."""
     fake.delay, fake.is_ready = 0.0, True
-    with _app(tmp_path, fake.url, registry, timeout=0.3) as client:
+    with _app(tmp_path, fake.url, registry, timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+def impatient(tmp_path: Path, fake: FakeV2Predictor) -> Iterator[TestClient]:
+    """A facade that waits 0.3 s for the predictor, for the timeout tests (the fake then answers after 3 s)."""
+    fake.delay, fake.is_ready = 0.0, True
+    with _app(tmp_path, fake.url, CollectorRegistry(), timeout=0.3) as client:
         yield client
 
 
@@ -84,9 +93,9 @@ def test_predictor_down_is_503_with_detail(down: TestClient, down_registry: Coll
     assert down_registry.get_sample_value("soccerpredict_predictor_errors_total", {"reason": "unreachable"}) >= 1
 
 
-def test_predictor_timeout_is_504_with_detail(client: TestClient, fake: FakeV2Predictor) -> None:
-    fake.delay = 1.0
-    response = client.get(f"/predict/{MATCH}", headers=HEADERS)
+def test_predictor_timeout_is_504_with_detail(impatient: TestClient, fake: FakeV2Predictor) -> None:
+    fake.delay = 3.0
+    response = impatient.get(f"/predict/{MATCH}", headers=HEADERS)
     assert response.status_code == 504
     assert response.json() == {"detail": "the predictor did not answer within 0.3 s"}
 
@@ -105,10 +114,10 @@ def test_model_info_comes_from_the_predictor_metadata(client: TestClient) -> Non
     assert {t["name"] for t in body["outputs"]} == {"probabilities", "model_version"}
 
 
-def test_model_info_errors(client: TestClient, down: TestClient, fake: FakeV2Predictor) -> None:
+def test_model_info_errors(impatient: TestClient, down: TestClient, fake: FakeV2Predictor) -> None:
     assert down.get("/monitoring/model", headers=HEADERS).status_code == 503
-    fake.delay = 1.0
-    slow = client.get("/monitoring/model", headers=HEADERS)
+    fake.delay = 3.0
+    slow = impatient.get("/monitoring/model", headers=HEADERS)
     assert slow.status_code == 504
     assert "detail" in slow.json()
 

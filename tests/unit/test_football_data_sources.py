@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import re
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from api_doubles import closed_port_url
 
 from soccerpredict.data.sources.football_data import SourceRef, discover, parse_football_data, read_source
 from soccerpredict.errors import SourceError
@@ -106,9 +107,14 @@ def test_the_whole_sample_discovers_reads_and_parses(sample_dir: Path) -> None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Serves the real E0 2023/24 file at the site's path, a redirect to it, a 404 and a slow answer."""
+    """Serves the real E0 2023/24 file at the site's path, a redirect to it, a 404 and a slow answer.
+
+    The slow answer is held until ``released`` is set (when the server closes), so it arrives after any client
+    timeout however busy the machine, without a sleep racing that timeout.
+    """
 
     body = b""
+    released = threading.Event()
 
     def do_GET(self) -> None:
         if self.path == "/mmz4281/2324/E0.csv":
@@ -122,9 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", "/mmz4281/2324/E0.csv")
             self.end_headers()
         elif self.path.startswith("/slow/"):
-            time.sleep(2)
-            self.send_response(200)
-            self.end_headers()
+            self.released.wait(60)
+            with contextlib.suppress(OSError):  # the client gave up waiting: that is the point
+                self.send_response(200)
+                self.end_headers()
         else:
             self.send_error(404, "Not Found")
 
@@ -136,13 +143,17 @@ class _Handler(BaseHTTPRequestHandler):
 def server(sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)  # loopback must not go through a proxy
-    handler = type("Handler", (_Handler,), {"body": (sample_dir / "E0" / "2324.csv").read_bytes()})
+    released = threading.Event()
+    handler = type(
+        "Handler", (_Handler,), {"body": (sample_dir / "E0" / "2324.csv").read_bytes(), "released": released}
+    )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
+        released.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
@@ -174,6 +185,6 @@ def test_download_timeout_is_a_source_error(server: str) -> None:
 
 
 def test_unreachable_server_is_a_source_error() -> None:
-    url = "http://127.0.0.1:9/mmz4281/2324/E0.csv"  # the discard port: nothing listens there
+    url = closed_port_url() + "/mmz4281/2324/E0.csv"  # bound by this process, never listening: refused
     with pytest.raises(SourceError, match=re.escape(f"download of {url} failed")):
         read_source(SourceRef(url), timeout=2)

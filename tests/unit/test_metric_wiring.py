@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from api_doubles import closed_port_url_as
 from prometheus_client import CollectorRegistry
 
+from serving.stack import free_port
 from soccerpredict.artifacts import PIPELINE_RUNS_KEY, PREDICTIONS_KEY
 from soccerpredict.data.store import ObjectStore
 from soccerpredict.models.report import EvaluationReport
@@ -358,10 +360,8 @@ def test_queue_sampler_survives_a_dead_broker(
     from serving.worker.metrics import QueueDepthSampler
     from soccerpredict.settings import Settings
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = make_celery(Settings(home=tmp_path, broker_url=f"amqp://guest:guest@127.0.0.1:{port}//"))
+    dead_broker = closed_port_url_as("amqp", userinfo="guest:guest@", path="//")  # refused, and no one can take it
+    app = make_celery(Settings(home=tmp_path, broker_url=dead_broker))
     app.conf.broker_connection_timeout = 0.5
     app.conf.broker_connection_max_retries = 0
     sampler = QueueDepthSampler(app, metrics)
@@ -393,9 +393,8 @@ def test_worker_command_serves_metrics_only_when_a_port_is_set(tmp_path: Path) -
         app.conf.soccer_worker_metrics_port = busy.getsockname()[1]
         assert on_worker_init(instance=worker, conf=app.conf, options={}) is None  # logged, the worker goes on
 
-    with socket.socket() as probe:
-        probe.bind(("0.0.0.0", 0))
-        app.conf.soccer_worker_metrics_port = probe.getsockname()[1]
+    # The worker binds a port number it is given: one below the ephemeral range, which no outgoing connection takes.
+    app.conf.soccer_worker_metrics_port = free_port()
     served = on_worker_init(instance=worker, conf=app.conf, options={"pool_cls": "solo"})
     assert served is not None
     try:

@@ -123,6 +123,7 @@ def test_the_in_process_tier_answers_what_was_set_even_with_redis_down() -> None
         metrics=metrics,
         service="api",
         local_ttl_seconds=5,
+        clock=lambda: 100.0,  # time stands still: the entries cannot expire however slow the steps are
     )
 
     async def scenario() -> list[object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -34,13 +35,15 @@ class FakeLoader:
         self.loads: list[str] = []
         self.broken: set[str] = set()
         self.gate: threading.Event | None = None
+        self.loading = threading.Event()  # set when a load has started (and waits at the gate, if any)
 
     def resolve(self) -> str | None:
         return self.alias
 
     def load(self, version: str) -> Champion:
+        self.loading.set()
         if self.gate is not None:
-            self.gate.wait(5)
+            assert self.gate.wait(60), "the test never opened the gate"
         self.loads.append(version)
         if version in self.broken:
             raise RegistryError(f"version {version} is corrupt")
@@ -113,7 +116,12 @@ def test_requests_keep_the_old_model_while_the_new_one_loads(metrics: Metrics) -
         loader.alias = "1"
         await watcher.refresh()
         loader.alias, loader.gate = "2", threading.Event()
+        loader.loading.clear()
         refresh = asyncio.create_task(watcher.refresh())
+        deadline = time.monotonic() + 30
+        while not loader.loading.is_set():  # version 2's load has started, in a thread, and waits at the gate
+            assert time.monotonic() < deadline, "version 2's load never started"
+            await asyncio.sleep(0.01)
         seen = []
         for _ in range(5):  # the event loop stays free while version 2 loads in a thread
             await asyncio.sleep(0.01)
@@ -135,10 +143,9 @@ def test_watch_polls_the_alias(metrics: Metrics) -> None:
     async def scenario() -> str | None:
         task = asyncio.create_task(watcher.watch(0.01))
         loader.alias = "4"
-        for _ in range(200):
+        deadline = time.monotonic() + 30  # each poll resolves and loads in a thread: give a busy machine time
+        while watcher.current is None and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-            if watcher.current is not None:
-                break
         task.cancel()
         return watcher.current.version if watcher.current else None
 
