@@ -51,9 +51,7 @@ def ordered_seasons(seasons: Sequence[str] | ArrayLike) -> list[str]:
     return sorted({str(s) for s in np.asarray(seasons, dtype=object)}, key=season_start_year)
 
 
-def season_folds(
-    seasons: Sequence[str] | ArrayLike, n_folds: int, *, train_seasons: int | None = None
-) -> list[Fold]:
+def season_folds(seasons: Sequence[str] | ArrayLike, n_folds: int, *, train_seasons: int | None = None) -> list[Fold]:
     """Expanding-window folds: validate on each of the last ``n_folds`` seasons, train on every earlier season
     (or, with ``train_seasons``, on at most that many seasons just before it: a sliding window).
 
@@ -241,7 +239,15 @@ def tune(
         losses = cross_validate(name, defaults, X, labels, folds, seed=seed)
         safety_net.check(name, 0)
         return TuneResult(
-            name, defaults, float(np.mean(losses)), float(np.std(losses)), losses, valid_seasons, seed, [], train_seasons
+            name,
+            defaults,
+            float(np.mean(losses)),
+            float(np.std(losses)),
+            losses,
+            valid_seasons,
+            seed,
+            [],
+            train_seasons,
         )
     import optuna
 

@@ -70,7 +70,8 @@ def test_a_training_window_keeps_only_the_seasons_just_before_each_validation_se
     # A window longer than the history is every earlier season, as without one.
     wide = season_folds(seasons, 2, train_seasons=10)
     assert all(
-        np.array_equal(a, b) and np.array_equal(c, d) for (a, c), (b, d) in zip(wide, season_folds(seasons, 2), strict=True)
+        np.array_equal(a, b) and np.array_equal(c, d)
+        for (a, c), (b, d) in zip(wide, season_folds(seasons, 2), strict=True)
     )
     with pytest.raises(ModelError, match="train_seasons"):
         season_folds(seasons, 2, train_seasons=0)
