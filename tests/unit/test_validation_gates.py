@@ -68,6 +68,25 @@ def test_duplicated_match_is_caught_with_its_id() -> None:
     assert frame.loc[2, "match_id"] in failure.examples
 
 
+def test_each_failure_names_the_match_ids_of_its_first_rows_whatever_the_frame_index() -> None:
+    frame = _matches(8)
+    frame.loc[[1, 5], "fthg"] = 20  # an impossible score
+    frame.loc[3, "home_team"] = frame.loc[3, "away_team"]  # a team against itself
+    frame.loc[[6, 7], "odds_pre_avg_home"] = 1.0  # a price below 1.01
+    frame.index = np.arange(100, 108)[::-1]  # a frame's own labels are not row positions
+    examples = {f"{f.expectation}:{f.column}": f.examples for f in finished_gate(frame, as_of=AS_OF).failures}
+    ids = frame["match_id"].tolist()
+    assert examples["expect_column_values_to_be_between:fthg"] == [ids[1], ids[5]]
+    assert examples["expect_column_values_to_be_in_set:_home_is_not_away"] == [ids[3]]
+    assert examples["expect_column_values_to_be_between:odds_pre_avg_home"] == [ids[6], ids[7]]
+
+
+def test_a_frame_without_ids_shows_the_unexpected_values() -> None:
+    result = features_gate(pd.DataFrame({"x": [1.0, np.inf, 2.0]}), ["x"])
+    failure = next(f for f in result.failures if f.column == "_no_infinite_values")
+    assert failure.unexpected_count == 1 and failure.examples == [False]
+
+
 @pytest.mark.parametrize("goals", [-1, 16])
 def test_impossible_score_is_caught(goals: int) -> None:
     frame = _matches()
