@@ -439,6 +439,16 @@ def test_a_team_or_referee_called_na_stays_a_name(engine: Engine) -> None:
     assert frame[["home_team", "away_team", "referee"]].values.tolist() == [["NA", "null", "N/A"]]
 
 
+def test_division_counts_count_each_division_s_matches_by_code_in_order(engine: Engine) -> None:
+    assert repository.division_counts(engine) == {}
+    load_parsed_file(engine, parsed_file([match("Celtic", "Rangers", div="SC0")], source="SC0/2324.csv"))
+    load_parsed_file(engine, e0_file())
+
+    counts = repository.division_counts(engine)
+
+    assert list(counts.items()) == [("E0", 3), ("SC0", 1)]
+
+
 def test_wide_odds_prefer_the_market_average_before_and_pinnacle_at_the_close(engine: Engine) -> None:
     ids = [m["match_id"] for m in (ARS_CHE, LIV_MCI, FIXTURE)]
     odds = [
