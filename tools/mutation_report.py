@@ -63,7 +63,7 @@ def render(found: dict[str, str], diffs: dict[str, list[str]], *, seconds: float
         by_module[module_of(name)][status] += 1
     total = Counter(found.values())
     caught, mutants = sum(total[s] for s in CAUGHT), sum(total.values())
-    machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = f"{platform.system()} {platform.machine()}, {_cores()}, Python {platform.python_version()}"
     took = f" in {seconds / 60:.0f} min" if seconds else ""
     lines = [
         "# Mutation testing",
@@ -107,6 +107,15 @@ def render(found: dict[str, str], diffs: dict[str, list[str]], *, seconds: float
             change = " → ".join(f"`{line[1:].strip()}`" for line in diffs.get(name, [])[:2])
             lines.append(f"- `{name.removeprefix(module + '.')}` ({found[name]}): {change}")
     return "\n".join(lines) + "\n"
+
+
+def _cores() -> str:
+    """The machine's cores, and how many of them this run could use when it was pinned (`taskset -c 1 make mutate`)."""
+    total = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else total
+    if usable >= total:
+        return f"{total} cores"
+    return f"{total} cores, run pinned to {'one core' if usable == 1 else f'{usable} cores'}"
 
 
 def _natural(name: str) -> tuple[str, int]:

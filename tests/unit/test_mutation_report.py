@@ -56,3 +56,11 @@ def test_the_table_counts_killed_and_timed_out_as_caught(report: ModuleType) -> 
 def test_only_changed_source_lines_are_kept_from_a_diff(report: ModuleType) -> None:
     diff = "--- a.py\n+++ b.py\n@@ -1 +1 @@\n-    x = 1\n+    x = 2\n     y = 3\n+\n"
     assert report.changed_lines(diff) == ["-    x = 1", "+    x = 2"]
+
+
+def test_a_pinned_run_says_how_many_cores_it_had(report: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(report.os, "sched_getaffinity", lambda pid: {1}, raising=False)
+    assert report._cores() == "2 cores, run pinned to one core"
+    monkeypatch.setattr(report.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert report._cores() == "2 cores"

@@ -7,10 +7,13 @@ a second SQLite file in the same test) sits at the end under its database's name
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +150,22 @@ ON_POSTGRESQL = pytest.mark.parametrize(
 def count(engine: Engine, sql: str) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text(sql)).scalar_one())
+
+
+@contextmanager
+def local_time_zone(name: str) -> Iterator[None]:
+    """The process's local time zone set to ``name`` (TZ and time.tzset) for a while, then put back."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 def rows(engine: Engine, sql: str) -> list[tuple]:
@@ -345,6 +364,55 @@ def test_a_division_outside_the_known_22_is_created_under_its_code(engine: Engin
     assert rows(engine, "SELECT code, name, country FROM divisions") == [("ARG", "ARG", None)]
 
 
+def test_a_source_that_never_reached_loading_is_logged_with_what_is_known_of_it(engine: Engine) -> None:
+    started = T1.astimezone(timezone(timedelta(hours=2)))  # any offset in, UTC in the log
+    with local_time_zone("Asia/Tokyo"):  # not the machine's zone either
+        repository.log_failed_source(
+            engine,
+            source="SP1/2324.csv",
+            outcome="failed to parse",
+            error="x" * 2500,
+            checksum="sha-9",
+            div="SP1",
+            season="2324",
+            started_at=started,
+            clock=lambda: T2.astimezone(timezone(timedelta(hours=-5))),
+        )
+        repository.log_failed_source(
+            engine, source="SP2/2324.csv", outcome="failed to read", error="gone", clock=lambda: T2
+        )
+
+    given, bare = (entry for _, entry in ingestion_report(engine).iterrows())
+    assert given[["source", "checksum", "div", "season", "status", "outcome"]].tolist() == [
+        "SP1/2324.csv",
+        "sha-9",
+        "SP1",
+        "2324",
+        "failed",
+        "failed to parse",
+    ]
+    assert given[["rows_loaded", "rows_rejected", "odds_rejected", "blank_rows"]].tolist() == [0, 0, 0, 0]
+    assert given["rejections"] == []
+    assert (given["started_at"], given["finished_at"]) == (pd.Timestamp(T1), pd.Timestamp(T2))
+    assert given["error"] == "x" * repository.log.MAX_ERROR_CHARS
+    assert (bare["source"], bare["outcome"], bare["error"]) == ("SP2/2324.csv", "failed to read", "gone")
+    assert [bare["checksum"], bare["div"], bare["season"]] == [None, None, None]
+    assert bare["started_at"] == bare["finished_at"] == pd.Timestamp(T2)  # no start given: it started when it failed
+
+
+def test_a_database_that_cannot_log_a_failed_source_is_a_warning_naming_it(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_db_engine(sqlite_url)  # not migrated: no ingestion_log table
+    with caplog.at_level("WARNING", logger=repository.log.__name__):
+        repository.log_failed_source(engine, source="SP1/2324.csv", outcome="failed to read", error="gone")
+    engine.dispose()
+
+    assert caplog.messages == [
+        "could not log the failed source SP1/2324.csv: OperationalError: no such table: ingestion_log"
+    ]
+
+
 # ------------------------------------------------------------------------------------------- reading
 
 
@@ -360,6 +428,25 @@ def test_the_match_frame_round_trips_values_and_dtypes(engine: Engine) -> None:
     assert frame["date"].dtype == "datetime64[ns]"
     assert all(frame[c].dtype == "Int64" for c in ("fthg", "ftag", "hthg", "htag", *STAT_COLUMNS))
     assert all(frame[c].dtype == "float64" for c in ODDS_WIDE_COLUMNS)
+
+
+def test_a_team_or_referee_called_na_stays_a_name(engine: Engine) -> None:
+    """Only empty fields are missing when the frame is read back ("NA", "N/A" and "null" are names)."""
+    load_parsed_file(engine, parsed_file([match("NA", "null", referee="N/A")]))
+
+    frame = load_match_frame(engine)
+
+    assert frame[["home_team", "away_team", "referee"]].values.tolist() == [["NA", "null", "N/A"]]
+
+
+def test_division_counts_count_each_division_s_matches_by_code_in_order(engine: Engine) -> None:
+    assert repository.division_counts(engine) == {}
+    load_parsed_file(engine, parsed_file([match("Celtic", "Rangers", div="SC0")], source="SC0/2324.csv"))
+    load_parsed_file(engine, e0_file())
+
+    counts = repository.division_counts(engine)
+
+    assert list(counts.items()) == [("E0", 3), ("SC0", 1)]
 
 
 def test_wide_odds_prefer_the_market_average_before_and_pinnacle_at_the_close(engine: Engine) -> None:
