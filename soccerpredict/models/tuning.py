@@ -85,10 +85,48 @@ def cross_validate(
     name: str, params: dict[str, Any], X: pd.DataFrame | np.ndarray, y: np.ndarray, folds: Sequence[Fold], *, seed: int
 ) -> list[float]:
     """Log-loss of model ``name`` with ``params`` on each fold's validation rows."""
-    losses = []
+    return _score(name, params, _prepare_folds(name, X, y, folds, seed), seed)
+
+
+@dataclass(frozen=True)
+class _PreparedFold:
+    X_train: Any
+    y_train: np.ndarray
+    X_valid: Any
+    y_valid: np.ndarray
+
+
+def _prepare_folds(
+    name: str, X: pd.DataFrame | np.ndarray, y: np.ndarray, folds: Sequence[Fold], seed: int
+) -> list[_PreparedFold]:
+    """Each fold's rows as the model step sees them.
+
+    A pipeline's preprocessing (the logistic regression's imputer and scaler) is fitted here once per fold instead
+    of once per trial: the search spaces vary only the model step, so every trial would fit the same preprocessing
+    to the same rows. The scores are the same to the last bit as fitting the whole pipeline per trial.
+    """
+    from sklearn.pipeline import Pipeline
+
+    prepared = []
     for train_idx, valid_idx in folds:
-        model = make_estimator(name, params, seed=seed).fit(_rows(X, train_idx), y[train_idx])
-        losses.append(log_loss(model.predict_proba(_rows(X, valid_idx)), y[valid_idx]))
+        X_train, X_valid = _rows(X, train_idx), _rows(X, valid_idx)
+        template = make_estimator(name, {}, seed=seed)
+        if isinstance(template, Pipeline):
+            preprocessing = template[:-1].fit(X_train, y[train_idx])
+            X_train, X_valid = preprocessing.transform(X_train), preprocessing.transform(X_valid)
+        prepared.append(_PreparedFold(X_train, y[train_idx], X_valid, y[valid_idx]))
+    return prepared
+
+
+def _score(name: str, params: dict[str, Any], prepared: Sequence[_PreparedFold], seed: int) -> list[float]:
+    from sklearn.pipeline import Pipeline
+
+    losses = []
+    for fold in prepared:
+        model = make_estimator(name, params, seed=seed)
+        step = model[-1] if isinstance(model, Pipeline) else model
+        step.fit(fold.X_train, fold.y_train)
+        losses.append(log_loss(step.predict_proba(fold.X_valid), fold.y_valid))
     return losses
 
 
@@ -125,11 +163,9 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-def _objective(
-    name: str, X: pd.DataFrame | np.ndarray, y: np.ndarray, folds: Sequence[Fold], seed: int
-) -> Callable[[optuna.Trial], float]:
+def _objective(name: str, prepared: Sequence[_PreparedFold], seed: int) -> Callable[[optuna.Trial], float]:
     def objective(trial: optuna.Trial) -> float:
-        losses = cross_validate(name, suggest_params(trial, name), X, y, folds, seed=seed)
+        losses = _score(name, suggest_params(trial, name), prepared, seed)
         trial.set_user_attr("fold_log_loss", losses)
         return float(np.mean(losses))
 
@@ -235,8 +271,9 @@ def tune(
     folds = season_folds(seasons, n_folds, train_seasons=train_seasons)
     valid_seasons = ordered_seasons(seasons)[-n_folds:]
     defaults = {key: DEFAULT_PARAMS[name][key] for key in SEARCH_SPACES[name]}
+    prepared = _prepare_folds(name, X, labels, folds, seed)
     if n_trials == 0:
-        losses = cross_validate(name, defaults, X, labels, folds, seed=seed)
+        losses = _score(name, defaults, prepared, seed)
         safety_net.check(name, 0)
         return TuneResult(
             name,
@@ -255,7 +292,7 @@ def tune(
         sampler = optuna.samplers.TPESampler(seed=seed)
         study = optuna.create_study(direction="minimize", sampler=sampler, study_name=name)
         study.enqueue_trial(defaults)
-        _run_study(study, _objective(name, X, labels, folds, seed), n_trials, safety_net, progress)
+        _run_study(study, _objective(name, prepared, seed), n_trials, safety_net, progress)
     best = study.best_trial
     losses = list(best.user_attrs["fold_log_loss"])
     return TuneResult(

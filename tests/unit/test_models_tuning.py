@@ -111,6 +111,24 @@ def test_tune_with_a_window_scores_fewer_rows_and_says_so() -> None:
         TuningParams(train_seasons=0)
 
 
+@pytest.mark.parametrize("C", [0.01, 1.0])
+def test_preprocessing_fitted_once_per_fold_scores_what_the_whole_pipeline_scores(C: float) -> None:
+    from soccerpredict.models.estimators import make_estimator
+    from soccerpredict.models.metrics import log_loss
+    from soccerpredict.models.tuning import cross_validate
+
+    data = synthetic_matches(n_seasons=4, per_season=150)
+    X = data.X.copy()
+    X.iloc[::7, 0] = np.nan  # the imputer has something to fill
+    seasons = data.meta["season"].to_numpy()
+    folds = season_folds(seasons, 2)
+    whole = []
+    for train, valid in folds:
+        model = make_estimator("logreg", {"C": C}, seed=0).fit(X.iloc[train], data.y[train])
+        whole.append(log_loss(model.predict_proba(X.iloc[valid]), data.y[valid]))
+    assert cross_validate("logreg", {"C": C}, X, data.y, folds, seed=0) == whole
+
+
 def test_tune_is_deterministic_for_a_seed() -> None:
     data = synthetic_matches(n_seasons=4, per_season=150)
     first = tune("logreg", data.X, data.y, data.meta["season"], n_trials=4, seed=7, n_folds=2)
