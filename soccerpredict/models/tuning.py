@@ -276,15 +276,14 @@ def tune(
         losses = _score(name, defaults, prepared, seed)
         safety_net.check(name, 0)
         return TuneResult(
-            name,
-            defaults,
-            float(np.mean(losses)),
-            float(np.std(losses)),
-            losses,
-            valid_seasons,
-            seed,
-            [],
-            train_seasons,
+            name=name,
+            best_params=defaults,
+            cv_log_loss_mean=float(np.mean(losses)),
+            cv_log_loss_std=float(np.std(losses)),
+            fold_log_loss=losses,
+            valid_seasons=valid_seasons,
+            seed=seed,
+            train_seasons=train_seasons,
         )
     import optuna
 
